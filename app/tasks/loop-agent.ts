@@ -1,10 +1,15 @@
 /**
  * The app's agent loop (app/agent/loop.ts) as a TaskAgent: one AgentRun per task, its events turned into OSWorld
- * steps (the performed action, the model's text, a screenshot taken right after the action).
+ * steps (the performed action, the model's text, a screenshot taken right after the action). Each task run also
+ * writes Deskpilot's own run record (app/runs/recorder.ts) into `<task dir>/deskpilot-run/`, so `deskpilot report`
+ * and `deskpilot replay` work on task runs as on any other run.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import type { RunEvent, RunOutcome, RunSettings } from '../contract';
-import { AgentRun, type AgentDeps } from '../agent/loop';
+import { AgentRun, newRunId, type AgentDeps } from '../agent/loop';
+import { createRunRecorder, type Recorder } from '../runs/recorder';
 import type { Desktop } from '../agent/desktop';
 import { ComputerActionSchema, type ComputerAction } from '../model/actions';
 import type { TaskAgent, TaskAgentResult, TaskStep } from './runner';
@@ -25,6 +30,16 @@ async function screenshotPng(desktop: Desktop): Promise<Buffer> {
   return sharp(f.data, { raw: { width: f.width, height: f.height, channels: f.channels } }).png().toBuffer();
 }
 
+/** The run record's folder inside a task's results folder. */
+export const TASK_RUN_RECORD = 'deskpilot-run';
+
+/** `<dir>/deskpilot-run`, or `-2`, `-3`, ... when an earlier attempt of the task left its record there. */
+function freshRecordDir(dir: string): string {
+  let candidate = path.join(dir, TASK_RUN_RECORD);
+  for (let n = 2; existsSync(candidate); n++) candidate = path.join(dir, `${TASK_RUN_RECORD}-${n}`);
+  return candidate;
+}
+
 export class LoopTaskAgent implements TaskAgent {
   constructor(
     private readonly settings: RunSettings,
@@ -32,7 +47,17 @@ export class LoopTaskAgent implements TaskAgent {
   ) {}
 
   async run(input: Parameters<TaskAgent['run']>[0], signal?: AbortSignal): Promise<TaskAgentResult> {
-    const run = new AgentRun(input.instruction, { ...this.settings, maxSteps: input.maxSteps }, { ...this.deps, desktop: input.desktop });
+    const settings = { ...this.settings, maxSteps: input.maxSteps };
+    const runId = newRunId();
+    const recorder: Recorder | undefined =
+      this.deps.recorder ?? (input.recordDir ? createRunRecorder({ dir: freshRecordDir(input.recordDir), runId, settings }) : undefined);
+    let run: AgentRun;
+    try {
+      run = new AgentRun(input.instruction, settings, { ...this.deps, desktop: input.desktop, ...(recorder ? { recorder } : {}) }, runId);
+    } catch (error) {
+      await recorder?.close().catch(() => undefined);
+      throw error;
+    }
     const pending: Promise<void>[] = [];
     let stepNum = 0;
     let response = '';

@@ -42,6 +42,14 @@ describe('deskpilot tasks run', { timeout: 240_000 }, () => {
     const files = await readdir(dir);
     for (const t of traj) expect(files).toContain(t.screenshot_file);
 
+    // Deskpilot's own run record of the agent sits beside OSWorld's files, and makes a report.
+    const events = (await readFile(path.join(dir, 'deskpilot-run', 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; outcome?: string });
+    expect(events[0]!.type).toBe('run-started');
+    expect(events.filter((e) => e.type === 'action')).toHaveLength(1);
+    expect(events.find((e) => e.type === 'run-finished')).toMatchObject({ outcome: 'failure' });
+    const html = await cli(['report', path.join(dir, 'deskpilot-run')]);
+    expect(html.code, html.stderr).toBe(0);
+
     const report = await cli(['tasks', 'report', out, '--json']);
     expect(JSON.parse(report.stdout).groups[0].overall).toMatchObject({ run: 1, successRate: 100 });
   });
