@@ -177,6 +177,8 @@ export const RunEventSchema = z.discriminatedUnion('type', [
   }),
   z.object({ ...base, type: z.literal('model-retry'), step: z.number().int(), attempt: z.number().int(), error: z.string() }),
   z.object({ ...base, type: z.literal('feedback'), step: z.number().int(), message: z.string() }),
+  /** Something the person should know about the model server (a `/v1` added to the URL, tools moved into the prompt). */
+  z.object({ ...base, type: z.literal('notice'), step: z.number().int(), message: z.string() }),
   z.object({ ...base, type: z.literal('proposal'), proposal: ProposalSchema }),
   z.object({ ...base, type: z.literal('approval-requested'), proposal: ProposalSchema }),
   z.object({

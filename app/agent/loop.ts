@@ -363,6 +363,12 @@ export class AgentRun {
         case 'retry':
           this.emit({ type: 'model-retry', step, attempt: event.attempt, error: event.error });
           break;
+        case 'note':
+          this.emit({ type: 'notice', step, message: event.message });
+          break;
+        case 'mode':
+          this.emit({ type: 'notice', step, message: event.reason });
+          break;
         case 'done':
           return event;
         default:

@@ -61,6 +61,10 @@ export function createEventPrinter(out: NodeJS.WritableStream = process.stdout):
         endStream();
         out.write(`  reply not performed: ${event.message}\n`);
         break;
+      case 'notice':
+        endStream();
+        out.write(`  note: ${event.message}\n`);
+        break;
       case 'proposal': {
         endStream();
         const risk =

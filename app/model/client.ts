@@ -53,6 +53,8 @@ export type ModelEvent =
   | { type: 'tool_call'; index: number; id?: string; name?: string; argumentsDelta: string }
   | { type: 'retry'; attempt: number; delayMs: number; error: string }
   | { type: 'mode'; mode: ServerMode; reason: string }
+  /** Something a person should know about the endpoint (e.g. `/v1` was added to the URL); sent once per client. */
+  | { type: 'note'; message: string }
   | {
       type: 'done';
       message: RawMessage;
@@ -305,8 +307,9 @@ async function fetchWithErrorBodies(input: string | URL | Request, init?: Reques
 // -------------------------------------------------------------------------------------------------------- client
 
 export class ModelClient {
-  /** Things a person should know (e.g. `/v1` was added to the URL). */
+  /** Things a person should know (e.g. `/v1` was added to the URL); each is also streamed once as a `note` event. */
   readonly notes: string[] = [];
+  private notesSent = 0;
   private readonly options: Required<Omit<ModelClientOptions, 'apiKey'>> & { apiKey?: string };
   private base?: Promise<ResolvedBase>;
   private detected?: ServerMode;
@@ -377,6 +380,7 @@ export class ModelClient {
       if (signal?.aborted) throw new ModelError('aborted', 'The model request was cancelled.');
       throw error instanceof ModelError ? error : new ModelError('connection', (error as Error).message);
     }
+    while (this.notesSent < this.notes.length) yield { type: 'note', message: this.notes[this.notesSent++]! };
     let mode: ServerMode = this.options.mode === 'auto' ? (this.detected ?? 'native') : this.options.mode;
     let attempt = 0;
     for (;;) {

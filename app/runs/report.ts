@@ -21,6 +21,7 @@ interface StepView {
   reasoningDeltas: string;
   reply?: EventOf<'model-reply'>;
   feedback: string[];
+  notices: string[];
   proposals: Proposal[];
   decisions: Map<string, EventOf<'decision'>>;
   actions: Map<string, EventOf<'action'>>;
@@ -48,7 +49,7 @@ function groupSteps(events: RunEvent[]): StepView[] {
   const view = (step: number): StepView => {
     let s = steps.get(step);
     if (!s) {
-      s = { step, requests: 0, retries: [], reasoningDeltas: '', feedback: [], proposals: [], decisions: new Map(), actions: new Map(), loops: [] };
+      s = { step, requests: 0, retries: [], reasoningDeltas: '', feedback: [], notices: [], proposals: [], decisions: new Map(), actions: new Map(), loops: [] };
       steps.set(step, s);
     }
     return s;
@@ -74,6 +75,9 @@ function groupSteps(events: RunEvent[]): StepView[] {
         break;
       case 'feedback':
         view(event.step).feedback.push(event.message);
+        break;
+      case 'notice':
+        view(event.step).notices.push(event.message);
         break;
       case 'proposal':
         stepOfProposal.set(event.proposal.id, event.proposal.step);
@@ -237,6 +241,7 @@ function renderStep(dir: string, step: StepView, space: CoordinateSpace | null):
   }
   for (const error of step.reply?.errors ?? []) parts.push(`<p class="problem">Reply error: ${escapeHtml(error)}</p>`);
   for (const retry of step.retries) parts.push(`<p class="warn">Retry ${retry.attempt}: ${escapeHtml(retry.error)}</p>`);
+  for (const message of step.notices) parts.push(`<p class="muted">Note: ${escapeHtml(message)}</p>`);
   for (const message of step.feedback) parts.push(`<p class="warn">Feedback to the model: ${escapeHtml(message)}</p>`);
   for (const loop of step.loops) {
     parts.push(`<p class="warn">Loop detected: “${escapeHtml(loop.summary)}” proposed ${loop.repeats} times on an unchanged screen.</p>`);

@@ -20,7 +20,7 @@ export interface StepView {
   /** The model is answering (between request and reply). */
   streaming: boolean;
   attempt: number;
-  notes: Array<{ kind: 'feedback' | 'retry' | 'error' | 'loop'; text: string }>;
+  notes: Array<{ kind: 'feedback' | 'retry' | 'error' | 'loop' | 'notice'; text: string }>;
   proposals: ProposalView[];
   answer?: string;
   latencyMs?: number;
@@ -102,6 +102,8 @@ export function reduceRun(current: RunView | null, event: RunEvent): RunView {
       }));
     case 'feedback':
       return withStep(view, event.step, (s) => ({ ...s, notes: [...s.notes, { kind: 'feedback', text: event.message }] }));
+    case 'notice':
+      return withStep(view, event.step, (s) => ({ ...s, notes: [...s.notes, { kind: 'notice', text: event.message }] }));
     case 'loop-detected':
       return withStep(view, event.step, (s) => ({
         ...s,

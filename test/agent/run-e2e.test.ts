@@ -110,7 +110,10 @@ describe('deskpilot run on a real desktop', () => {
       expect(events.some((e) => e.type === 'click' && e.target === 'target')).toBe(true);
       expect(await desktop.waitForTextarea(NOTE)).toBe(NOTE);
       expect(result.stdout).toContain('The pink target is visible');
+      // The endpoint was given without /v1: the person is told, in the terminal and in the record.
+      expect(result.stdout).toMatch(/note: The endpoint \S+ lacks \/v1; the server answers at \S+\/v1, so that is used\./);
       expect(existsSync(join(out, 'events.jsonl'))).toBe(true);
+      expect(readFileSync(join(out, 'events.jsonl'), 'utf8')).toContain('"type":"notice"');
       const last = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').at(-1)!;
       expect(JSON.parse(last)).toMatchObject({ type: 'state', state: 'done' });
     });

@@ -61,7 +61,8 @@ beforeAll(async () => {
       }
     },
   });
-  ui = await startUi(['--endpoint', model.url, '--model', 'stand-in', '--profile', 'qwen3-vl-thinking', '--approve', 'ask'], {
+  // Without /v1: the client finds it, and the person is told so in the trace.
+  ui = await startUi(['--endpoint', model.url.replace(/\/v1$/, ''), '--model', 'stand-in', '--profile', 'qwen3-vl-thinking', '--approve', 'ask'], {
     DISPLAY: desktop.display.display,
   });
   browser = await launchViewer();
@@ -132,6 +133,7 @@ describe('deskpilot ui in Chromium', () => {
     expect(await shot.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(WIDTH);
     expect(await page.locator('.screenshot .marker').count()).toBe(1);
     expect(await clicksOn('target')).toBe(0);
+    expect(await page.locator('.note-notice').first().textContent()).toMatch(/lacks \/v1; the server answers at \S+\/v1, so that is used/);
 
     await shoot('ui-run.png', 1280);
     await shoot('ui-run-narrow.png', 420);
