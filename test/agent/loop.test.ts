@@ -2,7 +2,7 @@
  * The agent loop against the fake vLLM server (real HTTP, real streaming, real parser) and a desktop double:
  * approval paths, invalid replies fed back, stop, pause, loop detection, history windows and the run record.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,7 +64,7 @@ async function setup(options: Setup) {
   const recorderDir = options.record ? join(mkdtempSync(join(tmpdir(), 'deskpilot-run-')), 'run') : undefined;
   const deps: AgentDeps = {
     desktop,
-    model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, retryDelayMs: 10 }),
+    model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, retryDelayMs: 10, ...(settings.apiKey ? { apiKey: settings.apiKey } : {}) }),
     approver: options.approver ?? null,
     ...(recorderDir ? { recorder: createRunRecorder({ dir: recorderDir, runId: 'test-run', settings }) } : {}),
   };
@@ -298,6 +298,24 @@ describe('agent loop', () => {
     expect(types).toContain('action');
     expect(types).toContain('timings');
     expect(types).toContain('run-finished');
-    expect(readFileSync(join(recorderDir!, 'settings.json'), 'utf8')).not.toContain('apiKey":"');
+  });
+
+  it('uses the API key for the model server and never writes it to the record or shows it in an event', async () => {
+    const key = 'sk-canary-7f3a9c21e4b8';
+    const { run, recorderDir, events } = await setup({
+      script: [click(100, 100), terminate()],
+      server: { apiKey: key },
+      settings: { apiKey: key },
+      record: true,
+    });
+    const result = await run.start();
+    expect(result.outcome).toBe('success');
+    expect(server!.chatRequests().length).toBe(2);
+    // Every file of the record, byte for byte, and every event a shell would have seen.
+    for (const name of readdirSync(recorderDir!)) {
+      expect(readFileSync(join(recorderDir!, name)).includes(key), name).toBe(false);
+    }
+    expect(readFileSync(join(recorderDir!, 'settings.json'), 'utf8')).toContain('"apiKey": "(set)"');
+    expect(JSON.stringify(events)).not.toContain(key);
   });
 });
