@@ -25,6 +25,7 @@ import { getProfile, ProfileSchema, type Profile } from '../app/model/profiles';
 import { ComputerActionSchema } from '../app/model/actions';
 import type { Display } from '../app/screen/geometry';
 import { paintScene } from './scene';
+import { reapOnExit } from '../app/platform/reaper';
 
 interface XDisplay {
   display: string;
@@ -275,6 +276,7 @@ async function benchActions(x: XDisplay, display: Display, rounds: number): Prom
     detached: true,
   });
   term.on('error', () => undefined);
+  reapOnExit(term, { group: true });
   term.unref();
   await new Promise((resolve) => setTimeout(resolve, 1500));
 

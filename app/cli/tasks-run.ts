@@ -13,6 +13,7 @@ import { runTasks, type BackendOptions, type TaskAgent, type TaskOutcome } from 
 import type { LoadedTask } from '../tasks/schema';
 import { loadTasks, TaskFileError } from '../tasks/schema';
 import { normalizeDisplay } from '../tasks/session';
+import { reapOnExit } from '../platform/reaper';
 import { UsageError } from './errors';
 import { parseScreenSize } from './parse';
 import { addModelOptions, settingsFromFlags } from './run-options';
@@ -59,6 +60,7 @@ function childRunner(flags: TasksRunFlags, model: string, interactive: boolean) 
         env: { ...process.env, ...(flags.apiKey ? { DESKPILOT_API_KEY: flags.apiKey } : {}) },
         stdio: interactive ? 'inherit' : ['ignore', 'ignore', 'pipe'],
       });
+      reapOnExit(child);
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
       child.once('close', async (code) => {

@@ -11,6 +11,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reapOnExit } from '../platform/reaper';
 import type { Size } from '../screen/geometry';
 import { shlexSplit, type DirTree, type Environment, type ExecResult, type WindowMatch } from './environment';
 
@@ -124,6 +125,7 @@ export class LocalEnvironment implements Environment {
     return new Promise((resolve) => {
       // Own process group, so a task's background processes can be ended with the task.
       const child = spawn(argv.file, argv.args, { cwd: this.home, env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      reapOnExit(child, { group: true });
       this.started.push(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -169,6 +171,7 @@ export class LocalEnvironment implements Environment {
     const argv = this.argv(command, options.shell ?? false);
     await new Promise<void>((resolve, reject) => {
       const child = spawn(argv.file, argv.args, { cwd: this.home, env: this.env, detached: true, stdio: 'ignore' });
+      reapOnExit(child, { group: true });
       child.once('error', (error) => reject(new Error(`cannot launch ${argv.file}: ${error.message}`)));
       child.once('spawn', () => {
         this.started.push(child);

@@ -4,6 +4,7 @@
  * (one fresh desktop per task) and by the tests (test/support/xvfb.ts re-exports this module).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { reapOnExit } from '../platform/reaper';
 
 export interface XDisplay {
   /** e.g. ":57" - put it in DISPLAY for child processes, or pass it to the engine. */
@@ -47,6 +48,7 @@ export async function startXvfb(options: XvfbOptions): Promise<XDisplay> {
     ['-displayfd', '3', '-screen', '0', `${width}x${height}x${depth}`, '-nolisten', 'tcp', '-noreset', '+extension', 'XTEST'],
     { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
   );
+  reapOnExit(server);
   let stderr = '';
   server.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const display = await new Promise<string>((resolve, reject) => {
@@ -74,6 +76,7 @@ export async function startXvfb(options: XvfbOptions): Promise<XDisplay> {
   const launch = (command: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess => {
     const child = spawn(command, args, { env: { ...process.env, ...env, DISPLAY: display }, stdio: 'ignore' });
     child.on('error', () => undefined);
+    reapOnExit(child);
     children.push(child);
     return child;
   };

@@ -3,6 +3,7 @@
  * given X display, with throwaway config and runs folders) and a headless Chromium to look at it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { reapOnExit } from '../../app/platform/reaper';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,7 @@ export async function startUi(args: string[], env: NodeJS.ProcessEnv = {}): Prom
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  reapOnExit(child);
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -8,6 +8,7 @@
  * xserver-xorg-video-dummy (scripts/install.sh --test).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { reapOnExit } from '../../../app/platform/reaper';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +79,7 @@ export async function startDummyXorg(monitors: MonitorSpec[]): Promise<DummyXorg
       '-noreset', '-nolisten', 'tcp', '-novtswitch', '-sharevts'],
     { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
   );
+  reapOnExit(server);
   let stderr = '';
   server.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const display = await new Promise<string>((resolve, reject) => {
