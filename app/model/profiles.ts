@@ -32,8 +32,13 @@ export const ProfileSchema = z.object({
      * each call's reasoning is passed back with it (interleaved-thinking models, seed 000).
      */
     strategy: z.enum(['screenshots', 'interleaved']),
-    /** How many of the latest screenshots are sent as images. */
+    /**
+     * How many of the latest screenshots are sent as images, at least; older ones are dropped in batches once more
+     * than `maxImages` (default 2 x images) would be sent, so the request prefix stays cacheable (agent/history.ts).
+     * The server must accept maxImages images per request (vLLM: --limit-mm-per-prompt '{"image": 6}').
+     */
     images: z.number().int().min(1),
+    maxImages: z.number().int().min(1).optional(),
     /** Whether the reasoning of earlier steps is sent back. */
     keepThinking: z.boolean(),
   }),

@@ -264,17 +264,23 @@ describe('agent loop', () => {
     expect(result).toMatchObject({ outcome: 'answered', answer: '42 files' });
   });
 
-  it('keeps only the last N screenshots as images and an append-only prefix', async () => {
-    const { run, server } = await setup({
-      script: [click(1, 1), click(2, 2), click(3, 3), click(4, 4), click(5, 5), terminate()],
-    });
+  it('drops old screenshots in batches: 3 to 6 images per request, the prefix unchanged between drops', async () => {
+    const clicks = Array.from({ length: 12 }, (_, i) => click(i + 1, i + 1));
+    const { run, server } = await setup({ script: [...clicks, terminate()], settings: { maxSteps: 13 } });
     await run.start();
     const bodies = server.chatRequests().map((r) => r.body);
-    expect(bodies.map((b) => imageUrlsOf(b).length)).toEqual([1, 2, 3, 3, 3, 3]);
+    expect(bodies).toHaveLength(13);
+    expect(bodies.map((b) => imageUrlsOf(b).length)).toEqual([1, 2, 3, 4, 5, 6, 3, 4, 5, 6, 3, 4, 5]);
+    // Each request starts with the previous one's messages, byte for byte, except where a batch was dropped.
+    const extends_ = bodies.slice(1).map((b, i) => {
+      const previous = bodies[i]!.messages;
+      return JSON.stringify(b.messages.slice(0, previous.length)) === JSON.stringify(previous);
+    });
+    expect(extends_.flatMap((same, i) => (same ? [] : [i + 2]))).toEqual([7, 11]);
     // The system prompt, tools and the first user text never change from step to step.
     const stable = (b: { messages: unknown[]; tools?: unknown }) => JSON.stringify([b.messages[0], b.tools]);
     expect(new Set(bodies.map(stable)).size).toBe(1);
-    expect(textOf(bodies[5])).toContain('[screenshot omitted]');
+    expect(textOf(bodies[6])).toContain('[screenshot omitted]');
   });
 
   it('passes earlier reasoning back for interleaved-thinking profiles and drops it otherwise', async () => {
