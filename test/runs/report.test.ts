@@ -144,6 +144,17 @@ describe('deskpilot report', () => {
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('Deskpilot run report');
   });
 
+  it('replaces a report.html that is a link instead of writing through it', async () => {
+    const run = await writeSampleRun(scratch, 'linked-report');
+    const target = join(scratch, 'precious.txt');
+    writeFileSync(target, 'keep me');
+    symlinkSync(target, join(run, 'report.html'));
+    const result = cli(run);
+    expect(result.status, result.stderr).toBe(0);
+    expect(readFileSync(target, 'utf8') === 'keep me', 'the link target was overwritten').toBe(true);
+    expect(readFileSync(join(run, 'report.html'), 'utf8').includes('<title>Deskpilot run linked-report</title>')).toBe(true);
+  });
+
   it('writes elsewhere with --out', () => {
     const out = join(scratch, 'elsewhere.html');
     expect(cli(dir, '--out', out).status).toBe(0);
