@@ -171,9 +171,13 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   /** The real path of a file of the built UI, or null when there is none inside the renderer folder. */
   const rendererFile = (path: string): string | null => {
     const file = resolve(root, `.${path}`);
-    if (!file.startsWith(root + sep) || !existsSync(file)) return null;
-    const real = realpathSync(file);
-    return real.startsWith(root + sep) && statSync(real).isFile() ? real : null;
+    if (!file.startsWith(root + sep)) return null;
+    try {
+      const real = realpathSync(file);
+      return real.startsWith(root + sep) && statSync(real).isFile() ? real : null;
+    } catch {
+      return null; // missing, or gone since: nothing there
+    }
   };
 
   const server = http.createServer((req, res) => {

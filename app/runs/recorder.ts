@@ -237,18 +237,16 @@ export function findRunFile(dir: string, name: string): RunFileLookup {
   }
   let root: string;
   let real: string;
+  let isFile: boolean;
   try {
     root = realpathSync(dir);
-  } catch {
-    return { kind: 'missing' };
-  }
-  try {
     real = realpathSync(join(root, name));
+    isFile = statSync(real).isFile();
   } catch {
     return { kind: 'missing' };
   }
   if (dirname(real) !== root) return { kind: 'refused', reason: `${name} links to ${real}, outside the run folder` };
-  if (!statSync(real).isFile()) return { kind: 'refused', reason: `${name} is not a regular file` };
+  if (!isFile) return { kind: 'refused', reason: `${name} is not a regular file` };
   return { kind: 'file', path: real };
 }
 
