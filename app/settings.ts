@@ -41,9 +41,10 @@ export class SettingsError extends Error {
   override name = 'SettingsError';
 }
 
-type Source = { name: string; values: Record<string, unknown> };
+export type Source = { name: string; values: Record<string, unknown> };
 
-function readConfigFile(path: string | undefined): Source | null {
+/** The config file (`path`, else DESKPILOT_CONFIG, else the default one) as raw values, or null when absent. */
+export function readConfigFile(path: string | undefined): Source | null {
   const explicit = path ?? process.env.DESKPILOT_CONFIG;
   const file = explicit ?? join(configDir(), 'config.json');
   if (!existsSync(file)) {
@@ -52,7 +53,8 @@ function readConfigFile(path: string | undefined): Source | null {
   }
   let values: unknown;
   try {
-    values = JSON.parse(readFileSync(file, 'utf8'));
+    // An editor's UTF-8 byte order mark is not part of the JSON.
+    values = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new SettingsError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
   }
@@ -62,7 +64,8 @@ function readConfigFile(path: string | undefined): Source | null {
   return { name: `config file ${file}`, values: values as Record<string, unknown> };
 }
 
-function readEnv(env: NodeJS.ProcessEnv): Source {
+/** The DESKPILOT_* settings of `env` as raw values. */
+export function readEnv(env: NodeJS.ProcessEnv): Source {
   const values: Record<string, unknown> = {};
   for (const [variable, key] of Object.entries(ENV_SETTINGS)) {
     const raw = env[variable];

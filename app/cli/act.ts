@@ -8,18 +8,20 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors';
 import { checkCall, isPlainObject } from '../model/parse-args';
-import { getProfile, type Profile } from '../model/profiles';
+import { DEFAULT_PROFILE_ID, getProfile, type Profile } from '../model/profiles';
 import type { ComputerAction } from '../model/actions';
 import { listDisplays, pickDisplay } from '../screen/displays';
 import { preparedSize } from '../screen/prepare';
 import type { Display, Size } from '../screen/geometry';
 import { createLocalInput } from '../input/perform';
 import { UnknownKeyError } from '../input/keys';
+import { localSettingsFromFlags } from './run-options';
 
 interface ActOptions {
-  profile: string;
+  profile?: string;
   display?: string;
   xDisplay?: string;
+  config?: string;
 }
 
 /** Parse the command-line JSON: the arguments object, or a whole tool call {"name": ..., "arguments": {...}}. */
@@ -64,9 +66,10 @@ export function registerAct(program: Command): void {
     .command('act')
     .description('perform one computer_use action now on this desktop (coordinates in the profile\'s grid)')
     .argument('<json>', 'computer_use arguments, e.g. \'{"action": "left_click", "coordinate": [500, 500]}\'')
-    .option('-p, --profile <profile>', 'model profile: the coordinate space (e.g. qwen3-vl, qwen3-vl:grid=999, qwen2.5-vl)', 'qwen3-vl')
-    .option('-d, --display <n>', 'display (monitor) number, as listed by `deskpilot capture --list`; default the primary')
+    .option('-p, --profile <profile>', `model profile: the coordinate space (e.g. qwen3-vl, qwen3-vl:grid=999, qwen2.5-vl; env DESKPILOT_PROFILE; default ${DEFAULT_PROFILE_ID})`)
+    .option('-d, --display <n>', 'display (monitor) number, as listed by `deskpilot capture --list` (env DESKPILOT_DISPLAY; default the primary)')
     .option('--x-display <name>', 'X11 display to act on, e.g. ":1" (default $DISPLAY)')
+    .option('--config <file>', 'settings file for the profile and display (default ~/.config/deskpilot/config.json, env DESKPILOT_CONFIG)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
@@ -76,11 +79,17 @@ export function registerAct(program: Command): void {
         '  deskpilot act --profile qwen3-vl:grid=999 \'{"action": "scroll", "pixels": -5, "coordinate": [500, 500]}\'',
     )
     .action(async (json: string, options: ActOptions) => {
-      const profile = loadProfile(options.profile);
+      // The profile and monitor a run would use: flags, then the environment, then the config file.
+      const settings = localSettingsFromFlags(['profile', 'display'], {
+        profile: options.profile,
+        display: parseDisplayId(options.display),
+        config: options.config,
+      });
+      const profile = loadProfile(settings.profile ?? DEFAULT_PROFILE_ID);
       if (profile.tool !== 'computer_use') {
         throw new UsageError(`profile "${profile.id}" drives phones (${profile.tool}); act performs computer_use actions on this desktop`);
       }
-      const displayId = parseDisplayId(options.display);
+      const displayId = settings.display;
       const { name, args } = parseActArguments(json);
 
       let displays: Display[];

@@ -11,10 +11,12 @@ import { listDisplays, pickDisplay } from '../screen/displays';
 import { captureDisplay } from '../screen/capture';
 import { prepareImage, type ModelImage } from '../screen/prepare';
 import { UsageError } from './errors';
+import { localSettingsFromFlags } from './run-options';
 
 interface CaptureCliOptions {
-  profile: string;
+  profile?: string;
   display?: string;
+  config?: string;
   out?: string;
   method: string;
   xDisplay?: string;
@@ -38,8 +40,9 @@ export function registerCapture(program: Command): void {
   program
     .command('capture')
     .description('capture a display and write exactly the image the model would receive')
-    .option('--profile <id>', 'model profile: decides the image size and format (e.g. qwen3-vl, qwen2.5-vl)', DEFAULT_PROFILE_ID)
-    .option('--display <n>', 'display number from --list (default: the primary display)')
+    .option('--profile <id>', `model profile: decides the image size and format (e.g. qwen3-vl, qwen2.5-vl; env DESKPILOT_PROFILE; default ${DEFAULT_PROFILE_ID})`)
+    .option('--display <n>', 'display number from --list (env DESKPILOT_DISPLAY; default: the primary display)')
+    .option('--config <file>', 'settings file for the profile and display (default ~/.config/deskpilot/config.json, env DESKPILOT_CONFIG)')
     .option('--out <file>', 'where to write the image')
     .option('--method <m>', 'capture path: native (libnut) or screenshot-desktop', 'native')
     .option('--x-display <name>', 'X11 display to capture, e.g. :1 (default: $DISPLAY)')
@@ -54,9 +57,15 @@ export function registerCapture(program: Command): void {
       if (options.method !== 'native' && options.method !== 'screenshot-desktop') {
         throw new UsageError(`--method must be native or screenshot-desktop (got "${options.method}")`);
       }
+      // The profile and monitor a run would use: flags, then the environment, then the config file.
+      const settings = localSettingsFromFlags(['profile', 'display'], {
+        profile: options.profile,
+        display: parseDisplayId(options.display),
+        config: options.config,
+      });
       let profile: Profile;
       try {
-        profile = getProfile(options.profile);
+        profile = getProfile(settings.profile ?? DEFAULT_PROFILE_ID);
       } catch (error) {
         throw new UsageError(error instanceof Error ? error.message : String(error));
       }
@@ -66,7 +75,7 @@ export function registerCapture(program: Command): void {
       if (known.includes(ext) && !EXTENSIONS[mime].includes(ext)) {
         throw new UsageError(`profile ${profile.id} sends ${mime}, but --out ends in ${ext}; use ${EXTENSIONS[mime][0]}`);
       }
-      const displayId = parseDisplayId(options.display);
+      const displayId = settings.display;
       const displays = await listDisplays(options.xDisplay);
       let display;
       try {

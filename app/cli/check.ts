@@ -1,17 +1,17 @@
 /**
- * `deskpilot check --endpoint URL [--model M] [--api-key K] [--profile P] [--json] [--timeout MS]`: diagnose a model server
- * (see app/model/endpoint.ts). Exit 0 when nothing is wrong, 1 when there are problems, 2 on bad usage.
+ * `deskpilot check --endpoint URL [--model M] [--api-key-file F] [--profile P] [--json] [--timeout MS]`: diagnose a
+ * model server (see app/model/endpoint.ts). The endpoint, model, key and profile are resolved like a run's (flags,
+ * environment, config file), so `check` checks the server a run would use. Exit 0 when nothing is wrong, 1 when
+ * there are problems, 2 on bad usage.
  */
 import type { Command } from 'commander';
 import { diagnoseEndpoint, normalizeEndpoint, type EndpointReport } from '../model/endpoint';
 import { getProfile } from '../model/profiles';
 import { UsageError } from './errors';
+import { MODEL_FROM_SERVER } from './model-name';
+import { addModelOptions, settingsFromFlags, type ModelFlags } from './run-options';
 
-interface CheckOptions {
-  endpoint?: string;
-  model?: string;
-  apiKey?: string;
-  profile: string;
+interface CheckOptions extends ModelFlags {
   json?: boolean;
   timeout: string;
 }
@@ -76,36 +76,34 @@ export function formatReport(r: EndpointReport): string {
 }
 
 export function registerCheck(program: Command): void {
-  program
-    .command('check')
-    .description('diagnose a model server: reachable, /v1, served models, tool-call and reasoning modes, images, grounding, latency')
-    .option('--endpoint <url>', 'the server, e.g. http://localhost:8000/v1 (a missing /v1 is found)')
-    .option('--model <name>', 'the model name to use (default: the one the server serves)')
-    .option('--api-key <key>', 'API key, if the server needs one')
-    .option('--profile <id>', 'the model profile to check the clicks against (e.g. qwen3-vl, qwen2.5-vl)', 'qwen3-vl')
+  addModelOptions(
+    program
+      .command('check')
+      .description('diagnose a model server: reachable, /v1, served models, tool-call and reasoning modes, images, grounding, latency'),
+  )
     .option('--json', 'print one JSON object instead of the report')
     .option('--timeout <ms>', 'time limit for each probe', '60000')
     .action(async (options: CheckOptions) => {
-      if (!options.endpoint) throw new UsageError('check needs --endpoint URL, e.g. --endpoint http://localhost:8000/v1');
+      const settings = settingsFromFlags(options, { model: MODEL_FROM_SERVER });
       try {
-        normalizeEndpoint(options.endpoint);
+        normalizeEndpoint(settings.endpoint);
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
       try {
-        getProfile(options.profile);
+        getProfile(settings.profile);
       } catch (error) {
-        throw new UsageError(`--profile: ${(error as Error).message}`);
+        throw new UsageError(`profile: ${(error as Error).message}`);
       }
       const timeoutMs = Number(options.timeout);
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
         throw new UsageError(`--timeout must be a positive number of milliseconds, not "${options.timeout}"`);
       }
       const report = await diagnoseEndpoint({
-        endpoint: options.endpoint,
-        model: options.model,
-        apiKey: options.apiKey,
-        profile: options.profile,
+        endpoint: settings.endpoint,
+        model: settings.model === MODEL_FROM_SERVER ? undefined : settings.model,
+        apiKey: settings.apiKey,
+        profile: settings.profile,
         timeoutMs,
       });
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

@@ -8,6 +8,7 @@ import { parseReply, readReplyInput, ReplyInputError, type ParsedReply, type Raw
 import { modelToScreen, type Point, type Size } from '../screen/geometry';
 import { smartResize } from '../screen/smart-resize';
 import { UsageError } from './errors';
+import { localSettingsFromFlags } from './run-options';
 
 export interface ParseOutputAction {
   name: string;
@@ -98,13 +99,16 @@ export function registerParse(program: Command): void {
     .description('read one model reply on stdin (raw content text or a chat-completion JSON) and print what the app would do with it, as JSON')
     .option(
       '--profile <id>',
-      'model profile (e.g. qwen3-vl, qwen3-vl-mobile, qwen2.5-vl, qwen3-vl:grid=999); default: qwen3-vl, or qwen3-vl-mobile for a reply that calls mobile_use',
+      'model profile (e.g. qwen3-vl, qwen3-vl-mobile, qwen2.5-vl, qwen3-vl:grid=999; env DESKPILOT_PROFILE); default: qwen3-vl, or qwen3-vl-mobile for a reply that calls mobile_use',
     )
     .option('--screen <WxH>', 'the screen the actions would be performed on', '1920x1080')
-    .action(async (options: { profile?: string; screen: string }) => {
+    .option('--config <file>', 'settings file for the profile (default ~/.config/deskpilot/config.json, env DESKPILOT_CONFIG)')
+    .action(async (options: { profile?: string; screen: string; config?: string }) => {
+      // The profile a run would use (flags, then the environment, then the config file); none: told by the reply.
+      const { profile: profileId } = localSettingsFromFlags(['profile'], options);
       let profile: Profile | null = null;
       try {
-        if (options.profile) profile = getProfile(options.profile);
+        if (profileId) profile = getProfile(profileId);
       } catch (error) {
         throw new UsageError(error instanceof Error ? error.message : String(error));
       }

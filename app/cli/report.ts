@@ -1,8 +1,9 @@
 /**
  * `deskpilot report <run dir> [--out FILE]`: write the run's self-contained HTML report (report.html in the run
- * folder by default) and print its path.
+ * folder by default) and print its path. The report is written to a new temporary file and renamed into place, so
+ * a report.html that is a link (a run folder from someone else) is replaced, never followed to what it points at.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { renderReport } from '../runs/report';
@@ -24,7 +25,14 @@ export function registerReport(program: Command): void {
         throw new UsageError((error as Error).message);
       }
       const out = resolve(flags.out ?? join(dir, 'report.html'));
-      writeFileSync(out, html);
+      const temp = `${out}.${process.pid}.partial`;
+      try {
+        writeFileSync(temp, html, { flag: 'wx' });
+        renameSync(temp, out);
+      } catch (error) {
+        rmSync(temp, { force: true });
+        throw new UsageError(`cannot write the report to ${out}: ${(error as Error).message}`);
+      }
       process.stdout.write(`${out}\n`);
     });
 }

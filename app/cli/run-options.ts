@@ -1,30 +1,45 @@
 /**
- * The run options shared by `run`, `ui` and `tasks run`, and their translation into RunSettings (flags >
- * environment > config file > defaults; see app/settings.ts).
+ * The run options the commands share, and their translation into settings, always in the README's order: flags,
+ * then the environment, then the config file, then the command's own defaults (app/settings.ts). A command-line
+ * option that is also a setting therefore never has a commander default: a default there would look like a flag
+ * and hide the environment and the file (`tasks run` once ignored `maxSteps` from the config file that way).
+ *
+ * The API key can come from `--api-key-file FILE` or DESKPILOT_API_KEY; `--api-key KEY` still works but says on
+ * stderr that other users of the machine can read it (ps, /proc/<pid>/cmdline) for as long as the command runs.
  */
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { APPROVAL_MODES, type RunSettings } from '../contract';
-import { intFlag, resolveSettings } from '../settings';
+import { APPROVAL_MODES, RunSettingsSchema, type RunSettings } from '../contract';
+import { ENV_SETTINGS, intFlag, readConfigFile, readEnv, resolveSettings, SettingsError } from '../settings';
 
-export interface RunFlags {
+export interface ModelFlags {
   endpoint?: string;
   model?: string;
   apiKey?: string;
+  apiKeyFile?: string;
   profile?: string;
+  config?: string;
+}
+
+export interface RunFlags extends ModelFlags {
   approve?: string;
   maxSteps?: number;
   display?: number;
-  config?: string;
   settle?: boolean;
 }
 
-/** The model options every command that talks to a model takes (`run`, `ui`, `tasks run`). */
+export const API_KEY_WARNING =
+  'deskpilot: warning: --api-key is visible to other users of this machine (ps, /proc) for as long as this command ' +
+  'runs; put the key in a file and pass --api-key-file FILE, or set DESKPILOT_API_KEY\n';
+
+/** The model options every command that talks to a model takes (`run`, `ui`, `tasks run`, `check`). */
 export function addModelOptions(command: Command): Command {
   return command
     .option('--endpoint <url>', 'OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (env DESKPILOT_ENDPOINT)')
     .option('--model <name>', 'served model name (env DESKPILOT_MODEL; default: the only model the server serves)')
-    .option('--api-key <key>', 'API key, if the server wants one (env DESKPILOT_API_KEY; never recorded)')
-    .option('--profile <id>', 'model profile: qwen3-vl, qwen3-vl-thinking, qwen3-vl-interleaved, qwen2.5-vl, ... (env DESKPILOT_PROFILE)')
+    .option('--api-key-file <file>', 'read the API key from this file (or set DESKPILOT_API_KEY; never recorded)')
+    .option('--api-key <key>', 'API key on the command line: visible to other users in ps; prefer --api-key-file')
+    .option('--profile <id>', 'model profile: qwen3-vl, qwen3-vl-thinking, qwen3-vl-interleaved, qwen2.5-vl, ... (env DESKPILOT_PROFILE; default qwen3-vl)')
     .option('--config <file>', 'settings file (JSON; default ~/.config/deskpilot/config.json, env DESKPILOT_CONFIG)');
 }
 
@@ -35,6 +50,31 @@ export function addRunOptions(command: Command): Command {
     .option('--max-steps <n>', 'step budget (env DESKPILOT_MAX_STEPS; default 30)', intFlag('--max-steps'))
     .option('--display <n>', 'which monitor, 0 = primary (env DESKPILOT_DISPLAY)', intFlag('--display'))
     .option('--no-settle', 'after an action, do not wait for the screen to settle');
+}
+
+/**
+ * The API key the command line gives: `--api-key-file` read (one line, surrounding whitespace dropped), or
+ * `--api-key` with a warning on stderr; undefined when neither is given (the environment or the file may have one).
+ */
+export function apiKeyFromFlags(flags: Pick<ModelFlags, 'apiKey' | 'apiKeyFile'>): string | undefined {
+  if (flags.apiKey !== undefined && flags.apiKeyFile !== undefined) {
+    throw new SettingsError('give the API key once: --api-key-file FILE or --api-key KEY, not both');
+  }
+  if (flags.apiKey !== undefined) {
+    process.stderr.write(API_KEY_WARNING);
+    return flags.apiKey;
+  }
+  if (flags.apiKeyFile === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(flags.apiKeyFile, 'utf8');
+  } catch (error) {
+    throw new SettingsError(`--api-key-file ${flags.apiKeyFile}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const key = text.replace(/^\uFEFF/, '').trim();
+  if (key === '') throw new SettingsError(`--api-key-file ${flags.apiKeyFile} is empty; put the API key in it`);
+  if (/\s/.test(key)) throw new SettingsError(`--api-key-file ${flags.apiKeyFile} must hold only the API key, on one line`);
+  return key;
 }
 
 /**
@@ -51,7 +91,7 @@ export function settingsFromFlags(
     flags: {
       endpoint: flags.endpoint,
       model: flags.model,
-      apiKey: flags.apiKey,
+      apiKey: apiKeyFromFlags(flags),
       profile: flags.profile,
       approve: flags.approve,
       maxSteps: flags.maxSteps,
@@ -59,4 +99,36 @@ export function settingsFromFlags(
       ...(flags.settle === false ? { settle: { enabled: false, quietMs: 0, maxMs: 0 } } : {}),
     },
   });
+}
+
+type LocalKey = 'profile' | 'display';
+
+/**
+ * The few settings a command that talks to no model uses (`act`, `capture`, `parse`: the profile, the monitor), in
+ * the same order as a run's; only these are checked, so a run setting these commands do not use cannot stop them.
+ * A key nothing gives is left out: the command applies its own default.
+ */
+export function localSettingsFromFlags<K extends LocalKey>(
+  keys: readonly K[],
+  flags: Partial<Record<K, unknown>> & { config?: string },
+): Partial<Pick<RunSettings, K>> {
+  const file = readConfigFile(flags.config);
+  const env = readEnv(process.env);
+  const out: Partial<Pick<RunSettings, K>> = {};
+  for (const key of keys) {
+    const variable = Object.entries(ENV_SETTINGS).find(([, k]) => k === key)?.[0];
+    const [value, origin] =
+      flags[key] !== undefined
+        ? [flags[key], `--${key}`]
+        : key in env.values
+          ? [env.values[key], variable]
+          : file && key in file.values
+            ? [file.values[key], file.name]
+            : [undefined, ''];
+    if (value === undefined) continue;
+    const parsed = RunSettingsSchema.shape[key].safeParse(value);
+    if (!parsed.success) throw new SettingsError(`invalid settings:\n  ${key} (from ${origin}): ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    out[key] = parsed.data as RunSettings[K];
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { APPROVAL_MODES } from '../contract';
+import { APPROVAL_MODES, type RunSettings } from '../contract';
 import { getProfile } from '../model/profiles';
 import { ProgressBar } from '../tasks/progress';
 import { RECORD_FILE, TaskRecordSchema } from '../tasks/results';
@@ -16,21 +16,21 @@ import { normalizeDisplay } from '../tasks/session';
 import { reapOnExit } from '../platform/reaper';
 import { UsageError } from './errors';
 import { parseScreenSize } from './parse';
-import { addModelOptions, settingsFromFlags } from './run-options';
+import { intFlag } from '../settings';
+import { addModelOptions, settingsFromFlags, type ModelFlags } from './run-options';
 import { addEnvOptions, cacheFrom, homeFrom, warnIfRootLocal, type EnvFlags } from './tasks';
 
-interface TasksRunFlags extends EnvFlags {
+/** `tasks run`'s own defaults: below the command line, the environment and the config file, like every default. */
+const TASKS_RUN_DEFAULTS = { approve: 'auto', maxSteps: 15 } as const;
+
+interface TasksRunFlags extends EnvFlags, ModelFlags {
   examples?: string;
   domain?: string[];
   parallel: string;
   out: string;
-  maxSteps: string;
-  approve: string;
-  endpoint?: string;
-  model?: string;
-  apiKey?: string;
-  profile?: string;
-  config?: string;
+  /** undefined when not given: then the environment, the config file or TASKS_RUN_DEFAULTS decide. */
+  maxSteps?: number;
+  approve?: string;
   screen: string;
   actionSpace: string;
   observation: string;
@@ -44,12 +44,14 @@ const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..
  * display per process) and read its outcome from the task's record. The child's exit status is not trusted: an X
  * client whose display went away may exit non-zero after the result is written.
  */
-function childRunner(flags: TasksRunFlags, model: string, interactive: boolean) {
+function childRunner(flags: TasksRunFlags, settings: RunSettings, interactive: boolean) {
   return (task: LoadedTask, dir: string): Promise<TaskOutcome> => {
-    const args = [BIN, 'tasks', 'run', path.resolve(task.file), '--child', '--model', model, '--out', path.resolve(flags.out)];
+    const args = [BIN, 'tasks', 'run', path.resolve(task.file), '--child', '--out', path.resolve(flags.out)];
+    // The settings this process resolved, so the child runs with exactly them (the config file still gives the rest).
     const pass: Array<[string, string | undefined]> = [
-      ['--endpoint', flags.endpoint], ['--profile', flags.profile], ['--config', flags.config], ['--approve', flags.approve],
-      ['--max-steps', flags.maxSteps], ['--screen', flags.screen], ['--action-space', flags.actionSpace], ['--observation', flags.observation],
+      ['--endpoint', settings.endpoint], ['--model', settings.model], ['--profile', settings.profile], ['--config', flags.config],
+      ['--approve', settings.approve], ['--max-steps', String(settings.maxSteps)], ['--screen', flags.screen],
+      ['--action-space', flags.actionSpace], ['--observation', flags.observation],
       ['--home', flags.home], ['--cache', flags.cache], ['--password', flags.password],
     ];
     for (const [flag, value] of pass) if (value !== undefined) args.push(flag, value);
@@ -57,7 +59,7 @@ function childRunner(flags: TasksRunFlags, model: string, interactive: boolean) 
     return new Promise((resolve) => {
       // The API key goes through the environment, never the command line.
       const child = spawn(process.execPath, args, {
-        env: { ...process.env, ...(flags.apiKey ? { DESKPILOT_API_KEY: flags.apiKey } : {}) },
+        env: { ...process.env, ...(settings.apiKey ? { DESKPILOT_API_KEY: settings.apiKey } : {}) },
         stdio: interactive ? 'inherit' : ['ignore', 'ignore', 'pipe'],
       });
       reapOnExit(child);
@@ -94,12 +96,13 @@ export function registerTasksRun(tasks: Command): void {
       .option('--out <dir>', 'results folder', 'results')
       .option('--action-space <name>', 'results layout: action space folder', 'pyautogui')
       .option('--observation <name>', 'results layout: observation folder', 'screenshot')
-      .option('--max-steps <n>', 'step budget per task', '15')
-      .addOption(new Option('--approve <mode>', 'approval mode').choices([...APPROVAL_MODES]).default('auto'))
+      .option('--max-steps <n>', `step budget per task (env DESKPILOT_MAX_STEPS; default ${TASKS_RUN_DEFAULTS.maxSteps})`, intFlag('--max-steps'))
+      .addOption(
+        new Option('--approve <mode>', `approval mode (env DESKPILOT_APPROVE; default ${TASKS_RUN_DEFAULTS.approve})`).choices([...APPROVAL_MODES]),
+      )
       .addOption(new Option('--child', 'internal: run one task in this process').hideHelp()),
   ).action(async (file: string, flags: TasksRunFlags) => {
     const parallel = positiveInt(flags.parallel, '--parallel');
-    const maxSteps = positiveInt(flags.maxSteps, '--max-steps');
     const screen = parseScreenSize(flags.screen);
     if (flags.backend === 'osworld' && !flags.server) throw new UsageError('--backend osworld needs --server URL');
     if (flags.display && parallel > 1) throw new UsageError('--parallel needs a fresh display per task; it cannot be combined with --display');
@@ -124,11 +127,21 @@ export function registerTasksRun(tasks: Command): void {
     }
     const [{ LoopTaskAgent }, { ModelClient }, { resolveModelName, MODEL_FROM_SERVER }, { TerminalApprover }] = modules;
     const partial = settingsFromFlags(
-      { endpoint: flags.endpoint, model: flags.model, apiKey: flags.apiKey, profile: flags.profile, config: flags.config, maxSteps, approve: flags.approve },
-      { model: MODEL_FROM_SERVER },
+      {
+        endpoint: flags.endpoint,
+        model: flags.model,
+        apiKey: flags.apiKey,
+        apiKeyFile: flags.apiKeyFile,
+        profile: flags.profile,
+        config: flags.config,
+        maxSteps: flags.maxSteps,
+        approve: flags.approve,
+      },
+      { model: MODEL_FROM_SERVER, ...TASKS_RUN_DEFAULTS },
     );
     const model = await resolveModelName(partial.endpoint, partial.model, partial.apiKey);
-    const settings = { ...partial, model, maxSteps };
+    const settings = { ...partial, model };
+    const { maxSteps } = settings;
     const profileId = settings.profile;
     const createAgent = async (): Promise<TaskAgent> =>
       new LoopTaskAgent(settings, {
@@ -170,7 +183,7 @@ export function registerTasksRun(tasks: Command): void {
         password: flags.password,
         signal: controller.signal,
         onProgress: (e) => bar.handle(e),
-        ...(perProcess ? { runTask: childRunner(flags, model, settings.approve !== 'auto' && parallel === 1) } : {}),
+        ...(perProcess ? { runTask: childRunner(flags, settings, settings.approve !== 'auto' && parallel === 1) } : {}),
       });
       if (flags.child) return;
       const scored = summary.outcomes.filter((o) => o.status === 'scored');

@@ -6,8 +6,6 @@
  * Settings, lowest to highest: defaults, the config file, the environment, what was saved in the UI
  * (<config dir>/ui-settings.json), flags given on this command line. The API key is held in memory only.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLocalDesktop } from '../agent/local-desktop';
 import { EngineHost } from '../host/engine-host';
@@ -15,37 +13,18 @@ import { createX11WindowProbe } from '../policy/windows';
 import { ensureRenderer } from '../host/renderer-build';
 import { JsonSettingsStore } from '../host/settings-store';
 import { isLoopback, startUiServer } from '../host/ws-server';
-import { ENV_SETTINGS, configDir, defaultRunsRoot, intFlag } from '../settings';
+import { defaultRunsRoot, intFlag, readConfigFile, readEnv } from '../settings';
 import { UsageError } from './errors';
-import { addRunOptions, type RunFlags } from './run-options';
+import { addRunOptions, apiKeyFromFlags, type RunFlags } from './run-options';
 
 interface UiFlags extends RunFlags {
   port?: number;
   host?: string;
 }
 
-/** The config file and environment as raw values (validated later, when they are used). */
+/** The config file below the environment, as raw values (the engine host validates them when they are used). */
 function ambientSettings(configFile: string | undefined): Record<string, unknown> {
-  const explicit = configFile ?? process.env.DESKPILOT_CONFIG;
-  const file = explicit ?? join(configDir(), 'config.json');
-  let values: Record<string, unknown> = {};
-  if (existsSync(file)) {
-    try {
-      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) values = parsed as Record<string, unknown>;
-      else throw new Error('it must hold a JSON object');
-    } catch (error) {
-      throw new UsageError(`config file ${file} cannot be used: ${(error as Error).message}`);
-    }
-  } else if (explicit) {
-    throw new UsageError(`config file ${file} does not exist`);
-  }
-  for (const [variable, key] of Object.entries(ENV_SETTINGS)) {
-    const raw = process.env[variable];
-    if (raw === undefined || raw === '') continue;
-    values[key] = /^\d+$/.test(raw.trim()) && (key === 'maxSteps' || key === 'display') ? Number(raw) : raw;
-  }
-  return values;
+  return { ...readConfigFile(configFile)?.values, ...readEnv(process.env).values };
 }
 
 export function registerUi(program: Command): void {
@@ -62,7 +41,7 @@ export function registerUi(program: Command): void {
     if (port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got ${port}`);
 
     const ambient = ambientSettings(flags.config);
-    const apiKey = flags.apiKey ?? (typeof ambient.apiKey === 'string' ? ambient.apiKey : undefined);
+    const apiKey = apiKeyFromFlags(flags) ?? (typeof ambient.apiKey === 'string' ? ambient.apiKey : undefined);
     const overrides: Record<string, unknown> = {
       endpoint: flags.endpoint,
       model: flags.model,

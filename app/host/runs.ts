@@ -1,12 +1,13 @@
 /**
  * Past runs for the UI: the list of run folders under the runs root, one run's events, and its step images.
- * Run ids come from the UI, so every path is checked to stay inside the runs root.
+ * Run ids and file names come from the UI, so every path is checked to stay inside the runs root - by its real
+ * path, so a symbolic link in the runs root or in a run folder cannot lead out of it either.
  */
-import { existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, statSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { RunSummary } from '../bridge';
 import type { RunEvent } from '../contract';
-import { EVENTS_FILE, SUMMARY_FILE, readRun, type RunSummary as RecordSummary } from '../runs/recorder';
+import { EVENTS_FILE, SUMMARY_FILE, findRunFile, readRun, type RunSummary as RecordSummary } from '../runs/recorder';
 
 /** Newest first; at most this many are listed. */
 const LIST_LIMIT = 200;
@@ -20,14 +21,17 @@ export interface RunDetails {
   truncated: boolean;
 }
 
-/** The folder of a run id, refusing anything that would leave the runs root. */
+/** The real folder of a run id, refusing anything that would leave the runs root (a link to elsewhere included). */
 export function runFolder(root: string, runId: string): string {
   if (!/^[\w.-]+$/.test(runId) || runId.startsWith('.')) throw new Error(`"${runId}" is not a run id`);
   const base = resolve(root);
-  const dir = resolve(base, runId);
-  if (!dir.startsWith(base + sep)) throw new Error(`"${runId}" is not a run id`);
+  const dir = join(base, runId);
   if (!existsSync(dir)) throw new Error(`there is no run "${runId}" in ${base}`);
-  return dir;
+  const real = realpathSync(dir);
+  if (dirname(real) !== realpathSync(base) || !statSync(real).isDirectory()) {
+    throw new Error(`run "${runId}" is a link to ${real}, outside the runs folder ${base}; it is not read`);
+  }
+  return real;
 }
 
 /** The first line of a file, read without loading the whole file. */
@@ -45,10 +49,14 @@ function firstLine(path: string): string {
 
 function summarize(root: string, runId: string): RunSummary | null {
   const dir = join(root, runId);
-  const summaryPath = join(dir, SUMMARY_FILE);
+  const summaryFile = findRunFile(dir, SUMMARY_FILE);
+  const eventsFile = findRunFile(dir, EVENTS_FILE);
   try {
-    if (existsSync(summaryPath)) {
-      const s = JSON.parse(readFileSync(summaryPath, 'utf8')) as Partial<RecordSummary>;
+    if (summaryFile.kind === 'refused' || (summaryFile.kind === 'missing' && eventsFile.kind === 'refused')) {
+      return { runId, instruction: '(run record with a file linked from outside its folder; not read)', startedAt: 0, outcome: null, steps: 0 };
+    }
+    if (summaryFile.kind === 'file') {
+      const s = JSON.parse(readFileSync(summaryFile.path, 'utf8')) as Partial<RecordSummary>;
       return {
         runId,
         instruction: typeof s.instruction === 'string' ? s.instruction : '',
@@ -57,10 +65,9 @@ function summarize(root: string, runId: string): RunSummary | null {
         steps: typeof s.steps === 'number' ? s.steps : 0,
       };
     }
-    const eventsPath = join(dir, EVENTS_FILE);
-    if (!existsSync(eventsPath)) return null;
+    if (eventsFile.kind !== 'file') return null;
     // Unfinished (running now, or the process died): the first event says what it was.
-    const first = JSON.parse(firstLine(eventsPath)) as { type?: string; instruction?: unknown; at?: unknown };
+    const first = JSON.parse(firstLine(eventsFile.path)) as { type?: string; instruction?: unknown; at?: unknown };
     return {
       runId,
       instruction: first.type === 'run-started' && typeof first.instruction === 'string' ? first.instruction : '',
@@ -102,7 +109,8 @@ const MIME: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', webp
 export function readRunImage(root: string, runId: string, file: string): { mime: string; base64: string } {
   const match = /^step-\d+(?:-\d+)?\.(png|jpg|webp)$/.exec(file);
   if (!match) throw new Error(`"${file}" is not a step image of a run`);
-  const path = join(runFolder(root, runId), file);
-  if (!existsSync(path)) throw new Error(`run "${runId}" has no image ${file}`);
-  return { mime: MIME[match[1]!]!, base64: readFileSync(path).toString('base64') };
+  const found = findRunFile(runFolder(root, runId), file);
+  if (found.kind === 'missing') throw new Error(`run "${runId}" has no image ${file}`);
+  if (found.kind === 'refused') throw new Error(`run "${runId}": ${found.reason}; it is not read`);
+  return { mime: MIME[match[1]!]!, base64: readFileSync(found.path).toString('base64') };
 }

@@ -4,15 +4,22 @@
  * cookie so the page's own assets and its WebSocket carry it too. Anything without the right token is refused with
  * 401 and a message saying how to get in; cross-origin WebSocket upgrades are refused whatever they carry.
  *
+ * A request whose Host header is not an address this server is reached at (loopback names, the bound address, and
+ * for a wildcard bind this machine's own addresses and name), with the port it listens on, is refused with 421
+ * before anything else: a page on another site that re-points its own name at 127.0.0.1 (DNS rebinding) is
+ * same-origin with itself, so the Origin check alone would let it through and only the token would stop it.
+ * Files are served by their real path, which must stay inside the renderer folder (no symbolic link out of it).
+ *
  * Wire format (JSON text frames):
  *   page -> host   { id, name, input }            one bridge request
  *   host -> page   { id, response }               its BridgeResponse
  *   host -> page   { event }                      a RunEvent (BRIDGE_EVENT_CHANNEL), to every connected page
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
@@ -67,6 +74,45 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+const isWildcard = (bind: string): boolean => bind === '0.0.0.0' || bind === '::' || bind === '[::]';
+const bracketed = (address: string): string => (isIP(address) === 6 ? `[${address}]` : address);
+
+/** Host names (lower case, IPv6 in brackets) a browser may put in the Host header to reach this server. */
+function servedHostNames(bind: string): Set<string> {
+  const names = new Set(['localhost', '127.0.0.1', '[::1]', bracketed(bind.toLowerCase())]);
+  if (isWildcard(bind)) {
+    // Reached from the network: by any of this machine's addresses, or by its own name.
+    for (const entries of Object.values(networkInterfaces())) {
+      for (const entry of entries ?? []) names.add(bracketed(entry.address.replace(/%.*$/, '').toLowerCase()));
+    }
+    names.add(hostname().toLowerCase());
+  }
+  return names;
+}
+
+/** Is `header` (a Host header) this server at `port`? */
+function isServedHost(header: string | undefined, names: Set<string>, port: number): boolean {
+  if (!header) return false;
+  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(header.trim());
+  if (!match) return false;
+  const name = match[1]!.toLowerCase().replace(/\.$/, '');
+  const given = match[2] === undefined ? 80 : Number(match[2]);
+  return given === port && (names.has(name) || isLoopback(name));
+}
+
+/**
+ * Says what to do without listing the addresses that would work: with DNS rebinding the asking page can read
+ * this answer, and this machine's other addresses are none of its business.
+ */
+function wrongHostMessage(header: string | undefined): string {
+  const given = (header ?? '(none)').slice(0, 100);
+  return (
+    `Deskpilot UI: this server does not answer to the host name "${given}". Open the URL \`deskpilot ui\` printed ` +
+    '(or the same URL with localhost or 127.0.0.1 and its port). Requests for other host names are refused so ' +
+    'that no web page can reach the UI by pointing its own name at this machine (DNS rebinding).\n'
+  );
+}
+
 function cookieName(port: number): string {
   // Cookies ignore ports: name it per port so two UIs on one machine do not overwrite each other's token.
   return `deskpilot_token_${port}`;
@@ -115,9 +161,24 @@ function securityHeaders(port: number, bind: string): Record<string, string> {
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   const bind = options.bind ?? '127.0.0.1';
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const root = resolve(options.rendererDir);
-  if (!existsSync(join(root, 'index.html'))) throw new Error(`${root} holds no built UI (index.html is missing)`);
+  if (!existsSync(join(resolve(options.rendererDir), 'index.html'))) {
+    throw new Error(`${resolve(options.rendererDir)} holds no built UI (index.html is missing)`);
+  }
+  const root = realpathSync(options.rendererDir);
+  const hostNames = servedHostNames(bind);
   let port = options.port ?? 0;
+
+  /** The real path of a file of the built UI, or null when there is none inside the renderer folder. */
+  const rendererFile = (path: string): string | null => {
+    const file = resolve(root, `.${path}`);
+    if (!file.startsWith(root + sep)) return null;
+    try {
+      const real = realpathSync(file);
+      return real.startsWith(root + sep) && statSync(real).isFile() ? real : null;
+    } catch {
+      return null; // missing, or gone since: nothing there
+    }
+  };
 
   const server = http.createServer((req, res) => {
     const headers = securityHeaders(port, bind);
@@ -125,6 +186,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
       res.end(message);
     };
+    if (!isServedHost(req.headers.host, hostNames, port)) return refuse(421, wrongHostMessage(req.headers.host));
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(405, 'Deskpilot UI: only GET is served here.\n');
     const given = tokenOf(req, port);
     if (!sameToken(given, token)) return refuse(401, REFUSED_MESSAGE);
@@ -137,10 +199,8 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       return refuse(400, 'Deskpilot UI: bad path.\n');
     }
     if (path === '/' || path === '/index.html') path = '/index.html';
-    const file = resolve(root, `.${path}`);
-    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      return refuse(404, `Deskpilot UI: nothing at ${url.pathname}.\n`);
-    }
+    const file = rendererFile(path);
+    if (!file) return refuse(404, `Deskpilot UI: nothing at ${url.pathname}.\n`);
     const extra: Record<string, string> = {};
     if (file.endsWith('index.html')) {
       extra['Cache-Control'] = 'no-store';
@@ -163,6 +223,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       );
       socket.destroy();
     };
+    if (!isServedHost(req.headers.host, hostNames, port)) {
+      return reject(421, 'Misdirected Request', wrongHostMessage(req.headers.host));
+    }
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname !== BRIDGE_PATH) return reject(404, 'Not Found', `Deskpilot UI: the bridge is at ${BRIDGE_PATH}.\n`);
     if (!sameToken(tokenOf(req, port), token)) return reject(401, 'Unauthorized', REFUSED_MESSAGE);

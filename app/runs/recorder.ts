@@ -18,11 +18,13 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  realpathSync,
   renameSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   redactSettings,
   RunEventSchema,
@@ -77,6 +79,11 @@ const IMAGE_EXTENSIONS: Record<string, string> = {
   'image/jpg': 'jpg',
   'image/webp': 'webp',
 };
+
+/** The image types a run record holds; a reader accepts nothing else (the type ends up in a data: URL). */
+export function isRecordedImageMime(mime: string): boolean {
+  return Object.hasOwn(IMAGE_EXTENSIONS, mime.toLowerCase());
+}
 
 /**
  * JSON for disk: no base64 image payloads (the images are files), no data URLs, and never an API key even if a
@@ -212,6 +219,37 @@ export function createRunRecorder(options: RecorderOptions): Recorder {
 
 // ------------------------------------------------------------------------------------------------ reading
 
+/** A file of a run folder as found on disk: its real path, missing, or refused (with why). */
+export type RunFileLookup = { kind: 'file'; path: string } | { kind: 'missing' } | { kind: 'refused'; reason: string };
+
+/** What the recorder names its files: letters, digits, "_", "-" and "." (not first); never a path. */
+const RUN_FILE_NAME = /^[\w-][\w.-]{0,254}$/;
+
+/**
+ * Find the file `name` of the run folder `dir`. Names come from the record itself (events.jsonl says which image
+ * each step sent) or from the UI, so they are not trusted: only a plain file name is accepted, and its real path
+ * (symbolic links followed) must be a regular file directly in the folder's real path - a link to /etc/passwd in
+ * a run folder is refused like "../../etc/passwd" is.
+ */
+export function findRunFile(dir: string, name: string): RunFileLookup {
+  if (!RUN_FILE_NAME.test(name)) {
+    return { kind: 'refused', reason: `"${name}" is not a file name of a run record (a plain name such as step-0001.png)` };
+  }
+  let root: string;
+  let real: string;
+  let isFile: boolean;
+  try {
+    root = realpathSync(dir);
+    real = realpathSync(join(root, name));
+    isFile = statSync(real).isFile();
+  } catch {
+    return { kind: 'missing' };
+  }
+  if (dirname(real) !== root) return { kind: 'refused', reason: `${name} links to ${real}, outside the run folder` };
+  if (!isFile) return { kind: 'refused', reason: `${name} is not a regular file` };
+  return { kind: 'file', path: real };
+}
+
 export interface RunRecord {
   dir: string;
   /** settings.json as written (redacted), or null when missing or unreadable (see problems). */
@@ -225,13 +263,19 @@ export interface RunRecord {
   summary: RunSummary | null;
 }
 
-function readJsonFile(path: string, label: string, problems: string[]): unknown {
-  if (!existsSync(path)) {
-    problems.push(`${label} is missing`);
-    return null;
-  }
+/** The text of a run file, or null with the reason in `problems` (missing, or refused by findRunFile). */
+function readRunText(dir: string, name: string, problems: string[]): string | null {
+  const found = findRunFile(dir, name);
+  if (found.kind === 'missing') problems.push(`${name} is missing`);
+  if (found.kind === 'refused') problems.push(`${found.reason}; it was not read`);
+  return found.kind === 'file' ? readFileSync(found.path, 'utf8') : null;
+}
+
+function readJsonFile(dir: string, label: string, problems: string[]): unknown {
+  const text = readRunText(dir, label, problems);
+  if (text === null) return null;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (error) {
     problems.push(`${label} is not valid JSON: ${(error as Error).message}`);
     return null;
@@ -245,7 +289,7 @@ export function readRun(dir: string): RunRecord {
     throw new Error(`${root} is not a run folder (no ${EVENTS_FILE} or ${SETTINGS_FILE} in it)`);
   }
   const problems: string[] = [];
-  const settingsValue = readJsonFile(join(root, SETTINGS_FILE), SETTINGS_FILE, problems);
+  const settingsValue = readJsonFile(root, SETTINGS_FILE, problems);
   const settings =
     settingsValue && typeof settingsValue === 'object' && !Array.isArray(settingsValue)
       ? (settingsValue as Record<string, unknown>)
@@ -254,11 +298,8 @@ export function readRun(dir: string): RunRecord {
 
   const events: RunEvent[] = [];
   let truncated = false;
-  const eventsPath = join(root, EVENTS_FILE);
-  if (!existsSync(eventsPath)) {
-    problems.push(`${EVENTS_FILE} is missing`);
-  } else {
-    const text = readFileSync(eventsPath, 'utf8');
+  const text = readRunText(root, EVENTS_FILE, problems);
+  if (text !== null) {
     const lines = text.split('\n');
     const last = lines.length - 1; // after the final "\n" this is "", otherwise a line without its newline
     lines.forEach((line, i) => {
@@ -290,12 +331,15 @@ export function readRun(dir: string): RunRecord {
   }
 
   for (const event of events) {
-    if (event.type === 'observation' && event.image.file && !existsSync(join(root, event.image.file))) {
-      problems.push(`step ${event.step}: image ${event.image.file} is missing`);
+    if (event.type !== 'observation' || !event.image.file) continue;
+    const image = findRunFile(root, event.image.file);
+    if (image.kind === 'missing') problems.push(`step ${event.step}: image ${event.image.file} is missing`);
+    if (image.kind === 'refused') problems.push(`step ${event.step}: ${image.reason}; the image is not shown`);
+    if (!isRecordedImageMime(event.image.mime)) {
+      problems.push(`step ${event.step}: "${event.image.mime}" is not an image type a run records; the image is not shown`);
     }
   }
 
-  const summaryPath = join(root, SUMMARY_FILE);
-  const summary = existsSync(summaryPath) ? (readJsonFile(summaryPath, SUMMARY_FILE, problems) as RunSummary | null) : null;
+  const summary = existsSync(join(root, SUMMARY_FILE)) ? (readJsonFile(root, SUMMARY_FILE, problems) as RunSummary | null) : null;
   return { dir: root, settings, events, truncated, problems, summary };
 }

@@ -4,12 +4,11 @@
  * points, and timings per phase. No scripts and no external URLs (a Content-Security-Policy forbids both), so it
  * opens offline and nothing the model wrote can run in it: every piece of recorded text is escaped.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PHASES, type Proposal, type RunEvent, type Timings } from '../contract';
+import { readFileSync } from 'node:fs';
+import { PHASES, type ImageRef, type Proposal, type RunEvent, type Timings } from '../contract';
 import { getProfile } from '../model/profiles';
 import { globalToImage, modelToImage, type CoordinateSpace, type Point } from '../screen/geometry';
-import { readRun, type RunRecord } from './recorder';
+import { findRunFile, isRecordedImageMime, readRun, type RunRecord } from './recorder';
 
 type EventOf<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
 
@@ -134,17 +133,24 @@ function markerPoint(step: StepView, proposal: Proposal, space: CoordinateSpace 
   return null;
 }
 
-function imageDataUrl(dir: string, file: string, mime: string): string | null {
-  const path = join(dir, file);
-  if (!file || !existsSync(path)) return null;
-  return `data:${mime};base64,${readFileSync(path).toString('base64')}`;
+/**
+ * The step's image as a data: URL, or why it cannot be shown. events.jsonl is not trusted: the file must be a plain
+ * name inside the run folder (recorder.ts findRunFile) and the type one the recorder writes.
+ */
+function imageDataUrl(dir: string, image: ImageRef): { url: string } | { problem: string } {
+  if (!isRecordedImageMime(image.mime)) return { problem: `The screenshot has the type "${image.mime}", which is not an image type a run records.` };
+  const found = findRunFile(dir, image.file);
+  if (found.kind === 'missing') return { problem: `The screenshot ${image.file} is missing from the run folder.` };
+  if (found.kind === 'refused') return { problem: `The screenshot is not shown: ${found.reason}.` };
+  return { url: `data:${image.mime.toLowerCase()};base64,${readFileSync(found.path).toString('base64')}` };
 }
 
 function renderScreenshot(dir: string, step: StepView, space: CoordinateSpace | null): string {
   const obs = step.observation;
   if (!obs) return '<p class="muted">No screenshot was recorded for this step.</p>';
-  const url = imageDataUrl(dir, obs.image.file, obs.image.mime);
-  if (!url) return `<p class="problem">The screenshot ${escapeHtml(obs.image.file)} is missing from the run folder.</p>`;
+  const image = imageDataUrl(dir, obs.image);
+  if ('problem' in image) return `<p class="problem">${escapeHtml(image.problem)}</p>`;
+  const url = escapeHtml(image.url);
   const { width, height } = obs.image;
   const r = Math.max(8, Math.round(Math.max(width, height) * 0.016));
   const markers = step.proposals

@@ -94,13 +94,23 @@ export class LocalEnvironment implements Environment {
     }
   }
 
-  /** A path as the task wrote it -> a path on this machine. */
+  /**
+   * A path as the task wrote it -> a path on this machine. The path is first made absolute and normalised as the
+   * task sees it (relative to /home/user, `~` and `$HOME` being /home/user), and only then moved into a stand-in
+   * home, so "/home/user/../../../etc/shadow" is /etc/shadow - which a stand-in home refuses: there, a task's
+   * files must lie inside the home. (Its commands still run for real; this keeps the file steps to the sandbox.)
+   */
   resolvePath(p: string): string {
-    let out = p;
-    if (out === '~' || out.startsWith('~/')) out = this.home + out.slice(1);
-    out = remapHome(out, this.home);
-    out = out.replace(/\$HOME(?![A-Za-z0-9_])/g, this.home);
-    return path.resolve(this.home, out);
+    let out = p.replace(/\$HOME(?![A-Za-z0-9_])/g, TASK_HOME);
+    if (out === '~' || out.startsWith('~/')) out = TASK_HOME + out.slice(1);
+    out = path.posix.resolve(TASK_HOME, out);
+    if (this.home === TASK_HOME) return out;
+    if (out === TASK_HOME) return this.home;
+    if (out.startsWith(`${TASK_HOME}/`)) return path.join(this.home, out.slice(TASK_HOME.length + 1));
+    throw new Error(
+      `the task's path ${JSON.stringify(p)} is ${out}, outside ${TASK_HOME}; with /home/user standing in at ${this.home}, ` +
+        'task files may only name paths inside the home',
+    );
   }
 
   private argv(command: string | string[], shell: boolean): { file: string; args: string[] } {
@@ -187,8 +197,15 @@ export class LocalEnvironment implements Environment {
   }
 
   async readFile(p: string): Promise<Buffer | null> {
+    let file: string;
     try {
-      return await readFile(this.resolvePath(p));
+      file = this.resolvePath(p);
+    } catch (error) {
+      this.log((error as Error).message);
+      return null;
+    }
+    try {
+      return await readFile(file);
     } catch {
       return null;
     }

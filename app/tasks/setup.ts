@@ -72,6 +72,15 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 const MAX_UNTIL_FAILURES = 5;
 
+/** A file the setup must write; failing to (a path outside a stand-in home, a full disk) stops the setup. */
+async function writeTaskFile(ctx: SetupContext, file: string, data: Buffer, what: string): Promise<void> {
+  try {
+    await ctx.env.writeFile(file, data);
+  } catch (error) {
+    throw new SetupError(`${what}: ${(error as Error).message}`);
+  }
+}
+
 async function runStep(step: Step, ctx: SetupContext, where: string): Promise<void> {
   const log = ctx.log ?? (() => undefined);
   const kind = stepKind(step.type);
@@ -155,7 +164,7 @@ async function runStep(step: Step, ctx: SetupContext, where: string): Promise<vo
         } catch (error) {
           throw new SetupError(`${where} download to ${f.path}: ${(error as Error).message}`);
         }
-        await ctx.env.writeFile(f.path, data);
+        await writeTaskFile(ctx, f.path, data, `${where} download to ${f.path}`);
         log(`${where} download ${f.url} -> ${f.path} (${data.length} bytes)`);
       }
       return;
@@ -170,7 +179,7 @@ async function runStep(step: Step, ctx: SetupContext, where: string): Promise<vo
         } catch {
           throw new SetupError(`${where} upload_file: local file not found: ${local}`);
         }
-        await ctx.env.writeFile(f.path, data);
+        await writeTaskFile(ctx, f.path, data, `${where} upload_file to ${f.path}`);
         log(`${where} upload_file ${local} -> ${f.path}`);
       }
       return;

@@ -44,6 +44,13 @@ describe('run settings', () => {
     });
   });
 
+  it('reads a config file saved with a UTF-8 byte order mark', () => {
+    for (const key of Object.keys(process.env)) if (key.startsWith('DESKPILOT_')) delete process.env[key];
+    const config = join(mkdtempSync(join(tmpdir(), 'deskpilot-config-')), 'config.json');
+    writeFileSync(config, `\uFEFF${JSON.stringify({ endpoint: 'http://gpu:8000/v1', model: 'm', maxSteps: 4 })}`);
+    expect(settingsFromFlags({ config })).toMatchObject({ endpoint: 'http://gpu:8000/v1', maxSteps: 4 });
+  });
+
   it('names the source of a bad value and a missing endpoint', () => {
     for (const key of Object.keys(process.env)) if (key.startsWith('DESKPILOT_')) delete process.env[key];
     const config = configFile({ endpoint: 'http://gpu:8000/v1', model: 'm' });

@@ -153,6 +153,6 @@ describe('deskpilot check (the command)', () => {
   it('exits 2 on bad usage', async () => {
     const result = await run([]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('check needs --endpoint URL');
+    expect(result.stderr).toContain('endpoint is not set: give --endpoint, set DESKPILOT_ENDPOINT, or put it in the config file');
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +112,44 @@ describe('reading a record', () => {
 
   it('refuses a folder that is not a run', () => {
     expect(() => readRun(scratch)).toThrow(/is not a run folder/);
+  });
+
+  it('reads no file that links out of the run folder, and says which', async () => {
+    const dir = await writeSampleRun(scratch, 'links');
+    const outside = join(scratch, 'outside.json');
+    writeFileSync(outside, JSON.stringify({ endpoint: 'http://read-from-outside.example/v1', secret: 'outside-secret' }));
+    rmSync(join(dir, 'settings.json'));
+    symlinkSync(outside, join(dir, 'settings.json'));
+    const events = readFileSync(join(dir, 'events.jsonl'), 'utf8');
+    writeFileSync(join(scratch, 'outside-events.jsonl'), events);
+    rmSync(join(dir, 'events.jsonl'));
+    symlinkSync(join(scratch, 'outside-events.jsonl'), join(dir, 'events.jsonl'));
+    const record = readRun(dir);
+    expect(record.settings).toBeNull();
+    expect(record.events).toEqual([]);
+    expect(record.problems).toEqual([
+      `settings.json links to ${outside}, outside the run folder; it was not read`,
+      `events.jsonl links to ${join(scratch, 'outside-events.jsonl')}, outside the run folder; it was not read`,
+    ]);
+  });
+
+  it('follows a link that stays inside the run folder, and reads a run folder given through a link', async () => {
+    const dir = await writeSampleRun(scratch, 'inner-links');
+    rmSync(join(dir, 'step-0002.png'));
+    symlinkSync('step-0001.png', join(dir, 'step-0002.png'));
+    symlinkSync(dir, join(scratch, 'latest'));
+    const record = readRun(join(scratch, 'latest'));
+    expect(record.problems).toEqual([]);
+    expect(record.events.length).toBeGreaterThan(10);
+  });
+
+  it('names an image path that is not a plain file name in the folder', async () => {
+    const dir = await writeSampleRun(scratch, 'image-path');
+    const path = join(dir, 'events.jsonl');
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"file":"step-0001.png"', '"file":"../../../../etc/passwd"'));
+    expect(readRun(dir).problems).toEqual([
+      'step 1: "../../../../etc/passwd" is not a file name of a run record (a plain name such as step-0001.png); the image is not shown',
+    ]);
   });
 });
 

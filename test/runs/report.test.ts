@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -81,6 +81,58 @@ describe('the HTML report', () => {
   });
 });
 
+describe('the HTML report of a tampered run folder', () => {
+  /** The sample run with each observation's image reference rewritten by `edit` (events.jsonl is plain text). */
+  async function tampered(runId: string, edit: (image: Record<string, unknown>, step: number) => void): Promise<string> {
+    const run = await writeSampleRun(scratch, runId);
+    const path = join(run, 'events.jsonl');
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((line) => {
+      const event = JSON.parse(line) as { type: string; step: number; image?: Record<string, unknown> };
+      if (event.type === 'observation' && event.image) edit(event.image, event.step);
+      return JSON.stringify(event);
+    });
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    return run;
+  }
+  const passwd = readFileSync('/etc/passwd');
+
+  it('never reads a file outside the run folder, by a path in events.jsonl or through a link', async () => {
+    const run = await tampered('escape', (image, step) => {
+      if (step === 1) image.file = '../../../../etc/passwd';
+      if (step === 2) image.file = '/etc/passwd';
+    });
+    // Step 3's own image replaced by a link to /etc/passwd.
+    rmSync(join(run, 'step-0003.png'));
+    symlinkSync('/etc/passwd', join(run, 'step-0003.png'));
+    const report = renderReport(run);
+    expect(report).not.toContain(passwd.toString('base64').slice(0, 40));
+    expect(report).not.toContain('root:x:0:0');
+    expect(report.match(/<image href=/g)).toBeNull();
+    expect(report).toContain('The screenshot is not shown: &#34;../../../../etc/passwd&#34; is not a file name of a run record');
+    expect(report).toContain('The screenshot is not shown: &#34;/etc/passwd&#34; is not a file name of a run record');
+    expect(report).toContain('The screenshot is not shown: step-0003.png links to /etc/passwd, outside the run folder');
+    // The same reasons are listed with the record's problems.
+    expect(report).toContain('step 3: step-0003.png links to /etc/passwd, outside the run folder; the image is not shown');
+  });
+
+  it('accepts only image types a run records, and escapes what it shows of one', async () => {
+    const evil = 'image/png" onload="alert(1)';
+    const run = await tampered('mime', (image, step) => {
+      if (step === 1) image.mime = evil;
+      if (step === 2) image.mime = 'text/html';
+    });
+    const report = renderReport(run);
+    expect(report).not.toContain(evil);
+    expect(report).not.toContain('data:text/html');
+    expect(report).toContain('The screenshot has the type &#34;image/png&#34; onload=&#34;alert(1)&#34;, which is not an image type a run records.');
+    expect(report).toContain('The screenshot has the type &#34;text/html&#34;');
+    // Step 3 is untouched and still shown.
+    expect([...report.matchAll(/<image href="data:image\/png;base64,([^"]+)"/g)].map((m) => m[1])).toEqual([
+      readFileSync(join(run, 'step-0003.png')).toString('base64'),
+    ]);
+  });
+});
+
 describe('deskpilot report', () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/deskpilot.js', 'report', ...args], { cwd: ROOT, encoding: 'utf8' });
 
@@ -90,6 +142,17 @@ describe('deskpilot report', () => {
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe(join(dir, 'report.html'));
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('Deskpilot run report');
+  });
+
+  it('replaces a report.html that is a link instead of writing through it', async () => {
+    const run = await writeSampleRun(scratch, 'linked-report');
+    const target = join(scratch, 'precious.txt');
+    writeFileSync(target, 'keep me');
+    symlinkSync(target, join(run, 'report.html'));
+    const result = cli(run);
+    expect(result.status, result.stderr).toBe(0);
+    expect(readFileSync(target, 'utf8') === 'keep me', 'the link target was overwritten').toBe(true);
+    expect(readFileSync(join(run, 'report.html'), 'utf8').includes('<title>Deskpilot run linked-report</title>')).toBe(true);
   });
 
   it('writes elsewhere with --out', () => {

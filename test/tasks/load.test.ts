@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unsupportedReason } from '../../app/tasks/evaluate';
@@ -52,7 +52,73 @@ describe('reading OSWorld task files', () => {
     const dir = await tempDir('badindex');
     await writeFile(path.join(dir, 'index.json'), JSON.stringify({ os: ['a', 3] }));
     await expect(loadTasks(path.join(dir, 'index.json'))).rejects.toThrow(TaskFileError);
-    await expect(loadTasks(path.join(dir, 'index.json'))).rejects.toThrow(/index\.json: os\[1\]/);
+    await expect(loadTasks(path.join(dir, 'index.json'))).rejects.toThrow(/index\.json: os\[1\]: must be a task id \(a string\), got a number \(3\)/);
+  });
+
+  it('loads nothing outside the examples folder: ids and domains must be plain names, links out are refused', async () => {
+    const dir = await tempDir('escape');
+    const good = (await readFile(taskPath('os', '7688b85f-87a4-4e4a-b2f8-f3d6c3f29b82'), 'utf8')).replace('7688b85f-87a4-4e4a-b2f8-f3d6c3f29b82', 'good');
+    await mkdir(path.join(dir, 'outside'), { recursive: true });
+    await mkdir(path.join(dir, 'data', 'examples', 'os'), { recursive: true });
+    // The file the report reached: <dir>/outside/secret.json, two levels up from examples/os.
+    await writeFile(path.join(dir, 'outside', 'secret.json'), good.replace('"good"', '"secret"'));
+    await writeFile(path.join(dir, 'data', 'examples', 'os', 'good.json'), good);
+    await symlink(path.join(dir, 'outside', 'secret.json'), path.join(dir, 'data', 'examples', 'os', 'linked.json'));
+    const index = path.join(dir, 'data', 'index.json');
+    await writeFile(index, JSON.stringify({ os: ['good', '../../outside/secret', '/etc/passwd', 'linked'], '../outside': ['secret'] }));
+
+    const { tasks, problems } = await loadTasks(index);
+    expect(tasks.map((t) => t.id)).toEqual(['good']);
+    expect(problems.map((p) => p.message)).toEqual([
+      `${index}: os[1]: "../../outside/secret" is not a task id (letters, digits, "_", "-" and "." only, like OSWorld's UUIDs); it was skipped`,
+      `${index}: os[2]: "/etc/passwd" is not a task id (letters, digits, "_", "-" and "." only, like OSWorld's UUIDs); it was skipped`,
+      `${path.join(dir, 'data', 'examples', 'os', 'linked.json')}: links to ${path.join(dir, 'outside', 'secret.json')}, outside ${path.join(dir, 'data', 'examples')}; it was skipped`,
+      `${index}: domain "../outside" is not a folder name (letters, digits, "_", "-" and "." only); its tasks were skipped`,
+    ]);
+  });
+
+  it('says what a union field takes and what it got, instead of "Invalid input"', async () => {
+    const dir = await tempDir('unions');
+    const task = (fields: Record<string, unknown>) => JSON.stringify({ id: 't', instruction: 'x', evaluator: { func: 'infeasible' }, ...fields });
+    const cases: Array<[string, string, string]> = [
+      ['command', task({ config: [{ type: 'execute', parameters: { command: 42 } }] }), 'config[0].parameters.command: must be a string or a list of strings, got a number (42)'],
+      ['command-item', task({ config: [{ type: 'launch', parameters: { command: ['ls', 3] } }] }), 'config[0].parameters.command[1]: must be a string, got a number (3)'],
+      ['no-command', task({ config: [{ type: 'execute', parameters: {} }] }), 'config[0].parameters.command: is required (a string or a list of strings)'],
+      ['func', task({ evaluator: { func: 7 } }), 'evaluator.func: must be a metric name or a list of metric names, got a number (7)'],
+      ['no-func', task({ evaluator: {} }), 'evaluator.func: is required (a metric name or a list of metric names)'],
+      ['result', task({ evaluator: { func: 'exact_match', result: 'vm_file' } }), 'evaluator.result: must be a getter object or a list of them, got a string ("vm_file")'],
+      ['instruction', task({ instruction: ['a'] }), 'instruction: must be a string, got a list'],
+    ];
+    for (const [name, text, message] of cases) {
+      await writeFile(path.join(dir, `${name}.json`), text);
+      await expect(loadTasks(path.join(dir, `${name}.json`)), name).rejects.toThrow(`${path.join(dir, `${name}.json`)}: ${message}`);
+    }
+  });
+
+  it('reads task, index and files saved with a UTF-8 byte order mark', async () => {
+    const dir = await tempDir('bom');
+    await mkdir(path.join(dir, 'examples', 'os'), { recursive: true });
+    const good = (await readFile(taskPath('os', '7688b85f-87a4-4e4a-b2f8-f3d6c3f29b82'), 'utf8')).replace('7688b85f-87a4-4e4a-b2f8-f3d6c3f29b82', 'good');
+    await writeFile(path.join(dir, 'examples', 'os', 'good.json'), `\uFEFF${good}`);
+    await writeFile(path.join(dir, 'index.json'), `\uFEFF${JSON.stringify({ os: ['good'] })}`);
+    expect(await loadTasks(path.join(dir, 'index.json'))).toMatchObject({ tasks: [{ id: 'good' }], problems: [] });
+    expect((await loadTasks(path.join(dir, 'examples', 'os', 'good.json'))).tasks).toHaveLength(1);
+  });
+
+  it('tells an index from a task, and words the error for what the file is', async () => {
+    const dir = await tempDir('kind');
+    const write = async (name: string, value: unknown) => {
+      await writeFile(path.join(dir, name), JSON.stringify(value));
+      return path.join(dir, name);
+    };
+    const index = await write('index.json', { os: 't1' });
+    await expect(loadTasks(index)).rejects.toThrow(
+      `${index}: os: must be a list of task ids, got a string ("t1") (an index file maps each domain to a list of task ids: {"os": ["id", ...]})`,
+    );
+    const task = await write('task.json', { id: 't1', instruction: 'x' });
+    await expect(loadTasks(task)).rejects.toThrow(`${task}: evaluator: is required (an object)`);
+    const list = await write('list.json', ['t1']);
+    await expect(loadTasks(list)).rejects.toThrow(`${list}: must be a task (an object with "id", "instruction" and "evaluator") or an index ({"domain": ["task id", ...]}), got a list`);
   });
 
   it('marks what cannot run here as unsupported, naming the step, getter or metric', async () => {

@@ -40,6 +40,32 @@ describe('setup steps', () => {
     expect(r.output).toBe(`${e.home}\n${e.home}\n`);
   });
 
+  it('keeps download and open paths inside a stand-in home: normalised first, then refused when outside', async () => {
+    const e = await env();
+    expect(e.resolvePath('/home/user/Desktop/../Documents/./a.txt')).toBe(path.join(e.home, 'Documents/a.txt'));
+    expect(e.resolvePath('$HOME/Downloads/b')).toBe(path.join(e.home, 'Downloads/b'));
+    expect(e.resolvePath('~')).toBe(e.home);
+    // The report's path, checked without writing anything (this suite may run as root).
+    expect(() => e.resolvePath('/home/user/../../../etc/shadow')).toThrow('is /etc/shadow, outside /home/user');
+    // Where the unnormalised path would land: <home>/../../../<target>, i.e. <target> (".." stops at /).
+    const target = path.join(await tempDir('setup-outside'), 'escaped.txt');
+    const escape = `/home/user/../../..${target}`;
+    const cache = await tempDir('setup-cache');
+    const url = 'https://example.com/payload.txt';
+    await new DownloadCache(cache).put(url, 'payload');
+    const ctx = { env: e, cache: new DownloadCache(cache), screen };
+    const message = `the task's path ${JSON.stringify(escape)} is ${target}, outside /home/user; with /home/user standing in at ${e.home}, task files may only name paths inside the home`;
+    await expect(runSetup([{ type: 'download', parameters: { files: [{ url, path: escape }] } }], ctx)).rejects.toThrow(`config[0] download to ${escape}: ${message}`);
+    await expect(runSetup([{ type: 'open', parameters: { path: escape } }], ctx)).rejects.toThrow(`config[0] open ${escape}: ${message}`);
+    await expect(runSetup([{ type: 'download', parameters: { files: [{ url, path: '../escaped.txt' }] } }], ctx)).rejects.toThrow('is /home/escaped.txt, outside /home/user');
+    expect(existsSync(target)).toBe(false);
+    expect(existsSync(path.join(path.dirname(e.home), 'escaped.txt'))).toBe(false);
+    expect(await e.readFile(escape)).toBeNull();
+    // Inside the home, the same download works.
+    await runSetup([{ type: 'download', parameters: { files: [{ url, path: '/home/user/Downloads/../Desktop/in.txt' }] } }], ctx);
+    expect(await readFile(path.join(e.home, 'Desktop/in.txt'), 'utf8')).toBe('payload');
+  });
+
   it('runs execute steps with placeholders, repeating until the condition is met', async () => {
     const e = await env();
     const log: string[] = [];
