@@ -288,7 +288,7 @@ function plainHttpProblem(what: string, r: Extract<ProbeResult, { kind: 'http' }
   if (r.status === 401 || r.status === 403) {
     return {
       problem: `The server refused the ${what} request with ${r.status}: ${r.message}.`,
-      fix: 'Pass the API key the server expects with --api-key.',
+      fix: 'Pass the API key the server expects with --api-key-file FILE or DESKPILOT_API_KEY (or the key field in Settings).',
     };
   }
   return {
@@ -372,7 +372,7 @@ export async function diagnoseEndpoint(o: DiagnoseOptions): Promise<EndpointRepo
   if (modelsResponse.status === 401 || modelsResponse.status === 403) {
     report.problems.push({
       problem: `The server refused the request for its model list (${modelsResponse.status}); it needs an API key.`,
-      fix: 'Pass the API key the server was started with (--api-key).',
+      fix: 'Pass the API key the server was started with (--api-key-file FILE or DESKPILOT_API_KEY; vLLM: --api-key).',
     });
     return report;
   }

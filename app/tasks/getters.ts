@@ -142,9 +142,15 @@ export const GETTERS: Record<string, Getter> = {
     }),
   cache_file: async (ctx, config) => {
     const rel = str(config, 'path', 'cache_file');
-    const inWork = path.resolve(ctx.workDir, rel);
+    // The task names a file inside the evaluation folder or the download cache, never a path out of them.
+    const inside = (root: string): string | null => {
+      const full = path.resolve(root, rel);
+      return full.startsWith(path.resolve(root) + path.sep) ? full : null;
+    };
+    const inWork = inside(ctx.workDir);
+    const inCache = inside(ctx.cache.root);
+    if (!inWork || !inCache) throw new Error(`cache_file getter: path ${JSON.stringify(rel)} leaves the evaluation and cache folders`);
     if (existsSync(inWork)) return inWork;
-    const inCache = path.resolve(ctx.cache.root, rel);
     if (existsSync(inCache)) return inCache;
     throw new GetterFileNotFound(`cache_file getter: ${rel} is neither in ${ctx.workDir} nor in ${ctx.cache.root}`);
   },

@@ -88,6 +88,13 @@ describe('evaluation', () => {
     expect((await evaluateTask(t, null, c)).score).toBe(1);
   });
 
+  it('cache_file never reads a path out of the work and cache folders', async () => {
+    const c = await ctx();
+    const t = task({ func: 'file_contains', result: { type: 'cache_file', path: '../../../../etc/hostname' }, expected: { type: 'rule', rules: { expected: [''] } } });
+    const result = await evaluateTask(t, null, c).then((r) => r.reason, (e: Error) => e.message);
+    expect(result).toContain('leaves the evaluation and cache folders');
+  });
+
   it('rule_relativeTime fills the expected date from now', async () => {
     const c = await ctx();
     const t = task({
