@@ -64,6 +64,20 @@ export const RunSettingsSchema = z.object({
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 export type RunSettingsInput = z.input<typeof RunSettingsSchema>;
 
+/**
+ * The origin ("https://host:port") an API key is bound to. A key is sent only to endpoints of the origin it was
+ * entered for, so choosing another server (a cloud preset, say) never sends it the key meant for your own. Null for
+ * anything that is not an http(s) URL.
+ */
+export function endpointOrigin(endpoint: string): string | null {
+  try {
+    const url = new URL(endpoint.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Settings as recorded and shown: never the API key. */
 export function redactSettings(settings: RunSettings): Omit<RunSettings, 'apiKey'> & { apiKey?: '(set)' } {
   const { apiKey, ...rest } = settings;
