@@ -171,7 +171,7 @@ const TERMINAL_TITLES = new PatternList([
 function isTerminal(window: WindowInfo | undefined): boolean {
   if (!window) return false;
   const cls = window.className?.trim();
-  if (cls && cls.split(/[.\s]/).some((part) => part !== '' && TERMINAL_CLASSES.test(part))) return true;
+  if (cls && cls.split(/[.\s]+/).some((part) => part !== '' && TERMINAL_CLASSES.test(part))) return true;
   return !!window.title && TERMINAL_TITLES.test(window.title);
 }
 

@@ -63,19 +63,50 @@ const PREFIX_COMMANDS: Record<string, { optionsWithValue?: readonly string[]; le
 /** Reserved words after which a command name follows. */
 const KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'do', 'while', 'until', '!', '{', '}', 'function']);
 
-/** Operators, longest first within each leading character. */
-const OPERATORS = ['&&', '&>>', '&>', '&', '||', '|&', '|', ';;', ';', '<<<', '<<-', '<<', '<>', '<&', '<(', '<', '>>', '>|', '>&', '>(', '>', '(', ')'];
 /** After these a command name follows. */
 const COMMAND_STARTS = new Set(['\n', '&&', '&', '||', '|&', '|', ';;', ';', '(', '$(', '`', '<(', '>(']);
 /** After these the next word is a file (or a here-document delimiter), not a command. */
 const REDIRECTIONS = new Set(['&>>', '&>', '<<<', '<<-', '<<', '<>', '<&', '<', '>>', '>|', '>&', '>']);
 
+/** The operator starting at text[i] (one of ; & | < > ( )), longest first. */
+function operatorAt(text: string, i: number): string {
+  const c = text[i]!;
+  const next = text[i + 1];
+  switch (c) {
+    case '&':
+      if (next === '&') return '&&';
+      if (next === '>') return text[i + 2] === '>' ? '&>>' : '&>';
+      return '&';
+    case '|':
+      return next === '|' ? '||' : next === '&' ? '|&' : '|';
+    case ';':
+      return next === ';' ? ';;' : ';';
+    case '<':
+      if (next === '<') return text[i + 2] === '<' ? '<<<' : text[i + 2] === '-' ? '<<-' : '<<';
+      return next === '>' ? '<>' : next === '&' ? '<&' : next === '(' ? '<(' : '<';
+    case '>':
+      return next === '>' ? '>>' : next === '|' ? '>|' : next === '&' ? '>&' : next === '(' ? '>(' : '>';
+    default:
+      return c;
+  }
+}
+
+/** Character classes for the unquoted reader: which characters end a run of plain word characters. */
+const SPECIAL = new Uint8Array(128);
+for (const c of ' \t\r\n\'"\\$#;&|<>()`') SPECIAL[c.charCodeAt(0)] = 1;
+const BLANK = new Uint8Array(128);
+for (const c of ' \t\r\n') BLANK[c.charCodeAt(0)] = 1;
+
+function isSpecial(code: number): boolean {
+  return code < 128 && SPECIAL[code] === 1;
+}
+
+function isBlankOrNewline(code: number): boolean {
+  return code < 128 && BLANK[code] === 1;
+}
+
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
-
-function isBlank(c: string): boolean {
-  return c === ' ' || c === '\t' || c === '\r';
-}
 
 const SIMPLE_ESCAPES: Record<string, string> = {
   a: '\x07', b: '\b', e: '\x1b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
@@ -120,13 +151,19 @@ function variableAt(text: string, i: number): [string, number] | null {
   }
   if (!NAME_START.test(text[i + 1] ?? '')) return null;
   let end = i + 1;
-  while (end < text.length && NAME_CHAR.test(text[end]!)) end++;
+  while (end < text.length && end - i < 66 && NAME_CHAR.test(text[end]!)) end++;
   return [text.slice(i + 1, end), end - i];
 }
 
+/**
+ * One reading. Linear: every character is looked at a bounded number of times, runs of plain characters are
+ * copied as slices, and nothing reads back from the strings being built (V8 would flatten them on every look).
+ */
 function read(text: string, options: ReadOptions): Reading {
-  const out: string[] = [];
+  let out = '';
+  let outEndsLine = true; // nothing yet, or a newline last: the next token needs no space before it
   let word = '';
+  let wordEndsBlank = false;
   let inWord = false; // a quoted empty string still makes a word
   let quoteCrossedLine = false;
   let droppedComment = false;
@@ -140,18 +177,19 @@ function read(text: string, options: ReadOptions): Reading {
 
   const emit = (token: string): void => {
     if (token === '\n') {
-      if (out.length > 0 && out[out.length - 1] === ' ') out.pop();
-      out.push('\n');
+      out += '\n';
+      outEndsLine = true;
       return;
     }
-    if (out.length > 0 && out[out.length - 1] !== '\n') out.push(' ');
-    out.push(token);
+    out += outEndsLine ? token : ` ${token}`;
+    outEndsLine = false;
   };
 
   const endWord = (): void => {
     if (!inWord) return;
-    let token = word.trim();
+    let token = wordEndsBlank ? word.slice(0, -1) : word;
     word = '';
+    wordEndsBlank = false;
     inWord = false;
     if (redirectTargetNext) {
       redirectTargetNext = false;
@@ -191,14 +229,25 @@ function read(text: string, options: ReadOptions): Reading {
     }
   };
 
-  /** Append to the current word; whitespace inside quotes counts once, like a word break would. */
+  /** Append a run of characters without blanks to the current word. */
+  const addPlain = (chars: string): void => {
+    if (chars === '') return;
+    inWord = true;
+    word += chars;
+    wordEndsBlank = false;
+  };
+  /** Append decoded or quoted characters: blanks inside quotes count once, like a word break would. */
   const add = (chars: string): void => {
     inWord = true;
-    for (const c of chars) {
-      if (isBlank(c) || c === '\n') {
-        if (word.length > 0 && !word.endsWith(' ')) word += ' ';
+    for (let k = 0; k < chars.length; k++) {
+      if (isBlankOrNewline(chars.charCodeAt(k))) {
+        if (word.length > 0 && !wordEndsBlank) {
+          word += ' ';
+          wordEndsBlank = true;
+        }
       } else {
-        word += c;
+        word += chars[k];
+        wordEndsBlank = false;
       }
     }
   };
@@ -208,13 +257,24 @@ function read(text: string, options: ReadOptions): Reading {
     const variable = variableAt(text, i);
     if (!variable) return 0;
     const [name, length] = variable;
-    if (name === 'HOME') add('~');
+    if (name === 'HOME') addPlain('~');
     else if (name === 'IFS') {
       if (quoted) add(' ');
       else endWord();
-    } else add(text.slice(i, i + length));
+    } else addPlain(text.slice(i, i + length));
     return length;
   };
+
+  /** The end of the run of characters from `i` that `stop` does not stop at. */
+  const runEnd = (i: number, stop: (code: number) => boolean): number => {
+    let end = i;
+    while (end < text.length && !stop(text.charCodeAt(end))) end++;
+    return end;
+  };
+  const QUOTE = 39; // '
+  const DQUOTE = 34; // "
+  const BACKSLASH = 92;
+  const DOLLAR = 36;
 
   let quote: "'" | '"' | "$'" | null = null;
   for (let i = 0; i < text.length; ) {
@@ -227,9 +287,17 @@ function read(text: string, options: ReadOptions): Reading {
       }
     }
     if (quote === "'") {
-      if (c === "'") quote = null;
-      else add(c);
-      i++;
+      if (c === "'") {
+        quote = null;
+        i++;
+      } else if (isBlankOrNewline(text.charCodeAt(i))) {
+        add(c);
+        i++;
+      } else {
+        const end = runEnd(i, (code) => code === QUOTE || isBlankOrNewline(code));
+        addPlain(text.slice(i, end));
+        i = end;
+      }
       continue;
     }
     if (quote === "$'") {
@@ -240,9 +308,13 @@ function read(text: string, options: ReadOptions): Reading {
         const [decoded, used] = ansiEscape(text, i);
         add(decoded);
         i += used;
-      } else {
+      } else if (isBlankOrNewline(text.charCodeAt(i))) {
         add(c);
         i++;
+      } else {
+        const end = runEnd(i, (code) => code === QUOTE || code === BACKSLASH || isBlankOrNewline(code));
+        addPlain(text.slice(i, end));
+        i = end;
       }
       continue;
     }
@@ -255,16 +327,26 @@ function read(text: string, options: ReadOptions): Reading {
         i += 2;
       } else if (c === '$') {
         const used = expansion(i, true);
-        if (used === 0) add(c);
+        if (used === 0) addPlain(c);
         i += Math.max(used, 1);
-      } else {
+      } else if (isBlankOrNewline(text.charCodeAt(i)) || c === '\\') {
         add(c);
         i++;
+      } else {
+        const end = runEnd(i, (code) => code === DQUOTE || code === BACKSLASH || code === DOLLAR || isBlankOrNewline(code));
+        addPlain(text.slice(i, end));
+        i = end;
       }
       continue;
     }
 
     // Outside quotes.
+    if (!isSpecial(text.charCodeAt(i))) {
+      const end = runEnd(i, isSpecial);
+      addPlain(text.slice(i, end));
+      i = end;
+      continue;
+    }
     if (c === '\\') {
       if (i + 1 < text.length && text[i + 1] !== '\n') add(text[i + 1]!);
       i += 2; // a backslash-newline joins the lines
@@ -290,36 +372,40 @@ function read(text: string, options: ReadOptions): Reading {
         continue;
       }
       const used = expansion(i, false);
-      if (used === 0) add(c);
+      if (used === 0) addPlain(c);
       i += Math.max(used, 1);
       continue;
     }
-    if (c === '#' && options.comments && !inWord) {
-      droppedComment = true;
-      while (i < text.length && text[i] !== '\n') i++;
+    if (c === '#') {
+      if (options.comments && !inWord) {
+        droppedComment = true;
+        const newline = text.indexOf('\n', i);
+        i = newline === -1 ? text.length : newline;
+      } else {
+        addPlain(c);
+        i++;
+      }
       continue;
     }
-    if (isBlank(c)) {
+    if (c === ' ' || c === '\t' || c === '\r') {
       endWord();
       i++;
       continue;
     }
-    if (c === '\n' || c === '`') {
-      operator(c);
-      i++;
+    if (c === '\n') {
+      // A run of line ends at once: each is a command start, and none needs more than that.
+      const end = runEnd(i, (code) => code !== 10);
+      operator('\n');
+      out += text.slice(i + 1, end);
+      i = end;
       continue;
     }
-    if (';&|<>()'.includes(c)) {
-      const token = OPERATORS.find((op) => text.startsWith(op, i))!;
-      operator(token);
-      i += token.length;
-      continue;
-    }
-    add(c);
-    i++;
+    const token = c === '`' ? c : operatorAt(text, i);
+    operator(token);
+    i += token.length;
   }
   endWord();
-  return { text: out.join(''), quoteCrossedLine, droppedComment };
+  return { text: out, quoteCrossedLine, droppedComment };
 }
 
 /** The text as bash reads it (quotes undone, paths of commands cut, comments dropped). */
