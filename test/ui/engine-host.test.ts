@@ -267,3 +267,51 @@ describe('EngineHost and the API key', () => {
     expect(saved).toMatchObject({ ok: true, value: { settings: { removedDefaultDenyRules: ['fork-bomb'] } } });
   });
 });
+
+describe('EngineHost runs and the risk check', () => {
+  it('auto mode never performs a built-in deny-listed command; the model is told why', async () => {
+    const { ok, desktop, model, until } = await setup([call({ action: 'type', text: "r''m -rf ~" }), call({ action: 'terminate', status: 'failure' })], { approve: 'auto', model: 'stand-in' });
+    await ok('run.start', { instruction: 'clean up' });
+    const decision = await until((e) => e.type === 'decision', 'decision');
+    expect(decision).toMatchObject({ by: 'rule', decision: { kind: 'deny', note: expect.stringContaining('built-in rule rm-home-or-root') } });
+    await until((e) => e.type === 'run-finished', 'run end');
+    expect(desktop.performed).toEqual([]);
+    expect(textOf(model.chatRequests()[1]!.body)).toContain('built-in rule rm-home-or-root');
+  });
+
+  it('risky mode asks before Enter that follows shell-like typing, wherever it is typed', async () => {
+    const { ok, until, desktop } = await setup(
+      [call({ action: 'type', text: 'ls -la ~' }), call({ action: 'key', keys: ['Return'] }), call({ action: 'terminate', status: 'success' })],
+      { approve: 'risky', model: 'stand-in' },
+    );
+    await ok('run.start', { instruction: 'list files' });
+    await until(asked('1.0'), 'approval of the typing');
+    await ok('run.decide', { proposalId: '1.0', decision: { kind: 'approve' } });
+    const enter = await until(asked('2.0'), 'approval of Enter');
+    expect(enter.type === 'approval-requested' && enter.proposal.risk).toEqual({
+      level: 'risky',
+      reasons: ['Presses Enter right after typing text that looks like a shell command (“ls -la ~”), which would run it.'],
+    });
+    await ok('run.decide', { proposalId: '2.0', decision: { kind: 'deny', note: 'no' } });
+    await until((e) => e.type === 'run-finished', 'run end');
+    expect(desktop.performed.map((p) => p.action.action)).toEqual(['type']);
+  });
+
+  it('absolute coordinates (qwen2.5-vl): an edit outside the screenshot is refused and asked again, and the run goes on', async () => {
+    const { ok, host, until, desktop, events } = await setup(
+      [call({ action: 'left_click', coordinate: [100, 100] }), call({ action: 'terminate', status: 'success' })],
+      { profile: 'qwen2.5-vl', model: 'stand-in' },
+    );
+    await ok('run.start', { instruction: 'click' });
+    await until(asked('1.0'), 'approval');
+    const observation = events.find((e) => e.type === 'observation');
+    const { width, height } = observation?.type === 'observation' ? observation.image : { width: 0, height: 0 };
+    const refused = await host.handle('run.decide', { proposalId: '1.0', decision: { kind: 'edit', action: { action: 'left_click', coordinate: [width + 50, 10] } } });
+    expect(refused).toMatchObject({ ok: false, error: expect.stringContaining(`is outside the ${width}x${height} screenshot the model saw`) });
+    await ok('run.decide', { proposalId: '1.0', decision: { kind: 'edit', action: { action: 'left_click', coordinate: [width, height] } } });
+    await until((e) => e.type === 'run-finished', 'run end');
+    expect(events.find((e) => e.type === 'run-finished')).toMatchObject({ outcome: 'success' });
+    expect(desktop.performed.map((p) => p.action)).toEqual([{ action: 'left_click', coordinate: [width, height] }]);
+  });
+});
+
