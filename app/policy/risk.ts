@@ -4,9 +4,10 @@
  * match into `blocked`, which no approval mode lets through; the built-in ones (app/policy/default-deny-rules.ts)
  * block catastrophic shell commands.
  *
- * Everything here runs on text the model, a web page or the screen controls, so every pattern is RE2 through
- * app/policy/matching.ts (time linear in the text, whatever the pattern), and typed text is matched as typed and as
- * a shell reads it (app/policy/shell-text.ts), so quoting and escapes do not hide a command.
+ * Everything here runs on text the model, a web page or the screen controls, so every pattern list is RE2 through
+ * app/policy/matching.ts (time linear in the text, whatever the pattern); the few JavaScript regular expressions
+ * left (key combos, a mobile key name) are anchored or have no nested or ambiguous repetition. Typed text is matched
+ * as typed and as a shell reads it (app/policy/shell-text.ts), so quoting and escapes do not hide a command.
  */
 import type { DenyRule, Risk } from '../contract';
 import { POINTER_ACTIONS, type ComputerAction, type MobileAction } from '../model/actions';

@@ -99,3 +99,12 @@ export function adversarialCases(size = 1 << 20): AdversarialCase[] {
     { name: 'window class: dots', action: type('hello'), context: { ...plain, focusedWindow: { className: fill('.', size) } }, expected: 'safe' },
   ];
 }
+
+/** xprop output for a window whose title (chosen by whatever opened it) is adversarial: app/policy/windows.ts. */
+export function adversarialXpropOutputs(size = 1 << 20): Array<{ name: string; output: string }> {
+  const line = (value: string) => `WM_CLASS(STRING) = "x", "Y"\n_NET_WM_NAME(UTF8_STRING) = ${value}\n`;
+  return [
+    { name: 'xprop: escaped quotes and backslashes', output: line(`"${fill('\\"\\\\', size)}"`) },
+    { name: 'xprop: a title that never closes (a line break in it)', output: line(fill('"\\', size)) },
+  ];
+}

@@ -6,7 +6,8 @@
  */
 import { activeDenyRules } from '../../app/policy/default-deny-rules';
 import { classifyRisk } from '../../app/policy/risk';
-import { adversarialCases } from './adversarial-inputs';
+import { parseWindowProps } from '../../app/policy/windows';
+import { adversarialCases, adversarialXpropOutputs } from './adversarial-inputs';
 
 const size = Number(process.argv[2]) || 1 << 20;
 const builtIn = activeDenyRules({ denyRules: [], removedDefaultDenyRules: [] });
@@ -14,4 +15,9 @@ for (const c of adversarialCases(size)) {
   process.stdout.write(`${JSON.stringify({ started: c.name })}\n`);
   const risk = classifyRisk(c.action, c.context, [...builtIn, ...(c.rules ?? [])]);
   process.stdout.write(`${JSON.stringify({ name: c.name, level: risk.level })}\n`);
+}
+for (const { name, output } of adversarialXpropOutputs(size)) {
+  process.stdout.write(`${JSON.stringify({ started: name })}\n`);
+  const window = parseWindowProps(output);
+  process.stdout.write(`${JSON.stringify({ name, level: window.className ?? '' })}\n`);
 }
