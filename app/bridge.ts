@@ -9,7 +9,8 @@ import { DecisionSchema, RunEventSchema, RunSettingsSchema, type Decision, type 
 
 /** Settings as the UI edits them: everything optional except what a run needs; the API key write-only. */
 export const SettingsInputSchema = RunSettingsSchema.partial().extend({
-  /** Empty string = keep the stored key; null = forget it. */
+  /** The key for the endpoint saved with it (or already saved). Empty string = keep the stored key; null = forget
+      the key of that endpoint's origin. */
   apiKey: z.string().nullable().optional(),
 });
 export type SettingsInput = z.infer<typeof SettingsInputSchema>;
@@ -56,7 +57,12 @@ export interface SettingsView {
   settings: Omit<z.infer<typeof RunSettingsSchema>, 'apiKey'> | null;
   /** Raw stored values when they do not validate yet (first start: no endpoint). */
   draft: Record<string, unknown>;
+  /** A key is stored for the origin of the endpoint in these settings (the only key a run or check with them uses). */
   apiKeySet: boolean;
+  /** That origin ("https://host:port"), or null while the endpoint is not an http(s) URL. */
+  apiKeyOrigin: string | null;
+  /** Every origin a key is stored for. */
+  apiKeyOrigins: string[];
   /** Where the API key is kept ("os keychain (safeStorage)", "memory only", ...). */
   apiKeyStorage: string;
 }

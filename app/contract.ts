@@ -4,6 +4,7 @@
  * boundary untyped. Plain data only: no classes, no Node or Electron imports, so the renderer can import it.
  */
 import { z } from 'zod';
+import { patternProblem } from './patterns';
 
 // ---------------------------------------------------------------------------------------------------- settings
 
@@ -11,13 +12,21 @@ export const APPROVAL_MODES = ['ask', 'risky', 'auto'] as const;
 export const ApprovalModeSchema = z.enum(APPROVAL_MODES);
 export type ApprovalMode = z.infer<typeof ApprovalModeSchema>;
 
-export const DenyRuleSchema = z.object({
-  /** What the rule looks at: the typed text, the key combo (normalised "ctrl+w"), or any action summary. */
-  match: z.enum(['text', 'keys', 'summary']),
-  /** A regular expression, case-insensitive. */
-  pattern: z.string().min(1),
-  reason: z.string().min(1),
-});
+export const DenyRuleSchema = z
+  .object({
+    /** What the rule looks at: the typed text, the key combo (normalised "ctrl+w"), or any action summary. */
+    match: z.enum(['text', 'keys', 'summary']),
+    /** A regular expression in RE2 syntax (app/patterns.ts), case-insensitive. `text` rules see the text as typed
+        and as a shell would read it (quotes and escapes undone, app/policy/shell-text.ts). */
+    pattern: z.string().min(1, 'the pattern is empty'),
+    reason: z.string().trim().min(1, 'say why the rule exists: the reason is shown when it blocks an action'),
+  })
+  .superRefine((rule, ctx) => {
+    const problem = patternProblem(rule.pattern);
+    if (problem && rule.pattern.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['pattern'], message: `the pattern ${JSON.stringify(rule.pattern)} cannot be used: ${problem}` });
+    }
+  });
 export type DenyRule = z.infer<typeof DenyRuleSchema>;
 
 export const SettleSchema = z.object({
@@ -45,12 +54,29 @@ export const RunSettingsSchema = z.object({
   loopThreshold: z.number().int().min(2).max(20).default(3),
   /** Invalid replies fed back to the model before the run fails. */
   maxInvalidReplies: z.number().int().min(0).max(10).default(3),
+  /** Your own deny rules; they apply together with the built-in ones (app/policy/default-deny-rules.ts). */
   denyRules: z.array(DenyRuleSchema).default([]),
+  /** Ids of the built-in deny rules you removed. Built-in rules added in a later version apply until removed. */
+  removedDefaultDenyRules: z.array(z.string().min(1)).default([]),
   /** Extra system prompt text appended after the built-in one. */
   systemPrompt: z.string().optional(),
 });
 export type RunSettings = z.infer<typeof RunSettingsSchema>;
 export type RunSettingsInput = z.input<typeof RunSettingsSchema>;
+
+/**
+ * The origin ("https://host:port") an API key is bound to. A key is sent only to endpoints of the origin it was
+ * entered for, so choosing another server (a cloud preset, say) never sends it the key meant for your own. Null for
+ * anything that is not an http(s) URL.
+ */
+export function endpointOrigin(endpoint: string): string | null {
+  try {
+    const url = new URL(endpoint.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Settings as recorded and shown: never the API key. */
 export function redactSettings(settings: RunSettings): Omit<RunSettings, 'apiKey'> & { apiKey?: '(set)' } {

@@ -121,11 +121,16 @@ export function resolveSettings(options: ResolveOptions): RunSettings {
       if (issue.code === 'invalid_type' && merged[key] === undefined) {
         return `${key} is not set: give ${flag}, set ${envName(key) ?? 'it in the config file'}, or put it in the config file`;
       }
-      return `${key} (from ${where}): ${issue.message}`;
+      return `${pathText(issue.path)} (from ${where}): ${issue.message}`;
     });
     throw new SettingsError(`invalid settings:\n  ${lines.join('\n  ')}`);
   }
   return result.data;
+}
+
+/** ["denyRules", 1, "pattern"] -> "denyRules[1].pattern" (which rule of a list, counted from 0 as in the file). */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i > 0 ? '.' : ''}${String(part)}`)).join('');
 }
 
 function envName(key: string): string | undefined {

@@ -373,6 +373,11 @@ async function main(): Promise<void> {
     `profile ${profile.id} (${profile.image.format}, png level ${PNG_COMPRESSION_LEVEL}), ${args.frames} frames per size; ` +
     `priority ${raisedPriority ? 'raised (nice -10)' : 'normal'}`;
   process.stdout.write(`${header}\n\n`);
+  // The risk check on adversarial 1 MB inputs (bench/risk.ts; no X display needed).
+  const { measureRisk, riskTable } = await import('./risk');
+  const risk = measureRisk();
+  out.risk = risk;
+  process.stdout.write(`Risk check per action on adversarial inputs (ms)\n${riskTable(risk)}\n\n`);
   const sizeResults: SizeResult[] = [];
   let frame1080: RawImage | undefined;
   let actionTarget: { x: XDisplay; display: Display } | undefined;

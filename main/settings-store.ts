@@ -3,15 +3,19 @@
  * host validates and merges run settings exactly as in the browser UI mode, plus an Electron-only part (stop
  * shortcut, hiding windows while acting, compact view). Both live as JSON in the userData folder.
  *
- * The API key is never in that file: it is encrypted with Electron's safeStorage and kept, base64, in a file of its
- * own. Where no OS keychain can encrypt it, it stays in memory only and `apiKeyStorage` says so. A key found in
- * plain text in the settings file (written there by hand) is moved out at once. Electron and the file system are
- * injected, so test/electron checks the store without Electron.
+ * API keys are never in that file: they are encrypted with Electron's safeStorage and kept, base64, in a file of
+ * their own, each bound to the endpoint origin it was entered for (`{"version":2,"keys":{"https://host":"..."}}`
+ * before encryption), so a key goes to no other server. Where no OS keychain can encrypt them, they stay in memory
+ * only and `apiKeyStorage` says so. A key without an origin - written by an earlier version, or by hand in plain
+ * text in the settings file - is bound to the endpoint of the stored settings (and moved out of the plain-text
+ * file) at once. Deny rules that cannot be used are refused on write and reported on load. Electron and the file
+ * system are injected, so test/electron checks the store without Electron.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { SettingsStore } from '../app/host/settings-store';
+import { endpointOrigin } from '../app/contract';
+import { ApiKeys, denyRuleIssues, type SettingsStore } from '../app/host/settings-store';
 import { AcceleratorSchema, DEFAULT_STOP_SHORTCUT } from './shortcut';
 
 /** The parts of Electron's safeStorage the store uses. */
@@ -73,6 +77,9 @@ export const DesktopSettingsInputSchema = z
   .partial()
   .strict();
 
+/** The decrypted content of API_KEY_FILE. (Version 1 held one key, for no particular origin.) */
+const StoredKeysSchema = z.object({ version: z.literal(2), keys: z.record(z.string(), z.string().min(1)) });
+
 const StoredSchema = z.object({
   version: z.literal(1),
   run: z.record(z.string(), z.unknown()).default({}),
@@ -86,6 +93,14 @@ export class SettingsValidationError extends Error {
     readonly issues: string[],
   ) {
     super(message);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
@@ -105,7 +120,7 @@ export interface SettingsStoreDeps {
 export class ElectronSettingsStore implements SettingsStore {
   private run: Record<string, unknown> = {};
   private desktopValues: Record<string, unknown> = {};
-  private apiKeyValue: string | undefined;
+  private keys = new ApiKeys();
   /** Problems met while loading (a damaged file, a key that no longer decrypts): for the log, never values. */
   readonly problems: string[] = [];
 
@@ -168,17 +183,37 @@ export class ElectronSettingsStore implements SettingsStore {
         }
       }
     }
+    const denyIssues = denyRuleIssues(this.run);
+    if (denyIssues.length > 0) this.problems.push(`deny rules in ${SETTINGS_FILE} cannot be used (${denyIssues.join('; ')}); fix them in Settings`);
     const encrypted = files.read(API_KEY_FILE);
+    let keyWithoutOrigin: string | undefined;
     if (encrypted !== null && !this.whyMemoryOnly()) {
+      let decrypted: string | undefined;
       try {
-        this.apiKeyValue = safeStorage.decryptString(Buffer.from(encrypted.trim(), 'base64'));
+        decrypted = safeStorage.decryptString(Buffer.from(encrypted.trim(), 'base64'));
       } catch {
         this.problems.push('the stored API key could not be decrypted (did the OS keychain change?); enter it again in Settings');
       }
+      if (decrypted !== undefined) {
+        const stored = StoredKeysSchema.safeParse(parseJson(decrypted));
+        if (stored.success) this.keys = new ApiKeys(stored.data.keys);
+        else keyWithoutOrigin = decrypted; // version 1: the key itself
+      }
+    }
+    if (plaintextKey !== undefined) keyWithoutOrigin = plaintextKey;
+    if (keyWithoutOrigin !== undefined) {
+      // A key from before keys were bound to origins (or written by hand): it was meant for the stored endpoint.
+      const origin = typeof this.run.endpoint === 'string' ? endpointOrigin(this.run.endpoint) : null;
+      if (origin) {
+        this.keys.set(origin, keyWithoutOrigin);
+        this.problems.push(`an API key without an endpoint was bound to ${origin}, the endpoint in the settings`);
+      } else {
+        this.problems.push('an API key without an endpoint was dropped: no endpoint is stored to bind it to; enter it again in Settings');
+      }
+      this.persistKeys();
     }
     if (plaintextKey !== undefined) {
       // Move a hand-written key out of the plain-text file.
-      this.setApiKey(plaintextKey);
       this.persist();
       this.problems.push(`an API key was found in plain text in ${SETTINGS_FILE}; it was removed from the file (${this.apiKeyStorage})`);
     }
@@ -192,23 +227,34 @@ export class ElectronSettingsStore implements SettingsStore {
 
   write(values: Record<string, unknown>): void {
     const { apiKey: _never, ...rest } = values;
+    const issues = denyRuleIssues(rest);
+    if (issues.length > 0) throw new SettingsValidationError(`settings not saved: ${issues.join('; ')}`, issues);
     this.run = structuredClone(rest);
     this.persist();
   }
 
-  getApiKey(): string | undefined {
-    return this.apiKeyValue;
+  apiKeyFor(origin: string): string | undefined {
+    return this.keys.get(origin);
   }
 
-  setApiKey(key: string | null): void {
+  apiKeyOrigins(): string[] {
+    return this.keys.origins();
+  }
+
+  setApiKey(origin: string, key: string | null): void {
+    this.keys.set(origin, key);
+    this.persistKeys();
+  }
+
+  /** Every key, encrypted, in API_KEY_FILE; no file when there is none or nothing to encrypt them with. */
+  private persistKeys(): void {
     const { files, safeStorage } = this.deps;
-    this.apiKeyValue = key || undefined;
-    if (!this.apiKeyValue || this.whyMemoryOnly()) {
-      // Nothing on disk: the key was forgotten, or there is no keychain to encrypt it with.
+    if (this.keys.origins().length === 0 || this.whyMemoryOnly()) {
       files.remove(API_KEY_FILE);
       return;
     }
-    files.write(API_KEY_FILE, `${safeStorage.encryptString(this.apiKeyValue).toString('base64')}\n`);
+    const text = JSON.stringify({ version: 2, keys: this.keys.toJSON() });
+    files.write(API_KEY_FILE, `${safeStorage.encryptString(text).toString('base64')}\n`);
   }
 
   // ---------------------------------------------------------------- Electron-only settings

@@ -14,6 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   redactSettings,
   type Decision,
+  type DenyRule,
   type Proposal,
   type RunEvent,
   type RunEventInit,
@@ -29,6 +30,7 @@ import { getProfile, type Profile } from '../model/profiles';
 import { toolsForProfile, type Turn } from '../model/prompt';
 import type { FunctionTool } from '../model/tools';
 import { ApprovalPolicy, actionKey, summarizeAction, type Approver, type PolicyResult } from '../policy/approval';
+import { activeDenyRules } from '../policy/default-deny-rules';
 import { classifyRisk, type RiskContext } from '../policy/risk';
 import type { WindowProbe } from '../policy/windows';
 import type { Recorder } from '../runs/recorder';
@@ -93,6 +95,10 @@ export class AgentRun {
   private readonly history: History;
   private display: Display | null = null;
   private lastAction: ComputerAction | null = null;
+  /** The last action actually performed (the risk check looks at it: Enter after shell-like typing). */
+  private lastPerformed: ComputerAction | null = null;
+  /** The built-in deny rules not removed, then the person's own. */
+  private readonly denyRules: DenyRule[];
   /** Loop detection: consecutive identical proposals on the same screen. */
   private repeat = { key: '', screen: '', count: 0 };
 
@@ -109,8 +115,9 @@ export class AgentRun {
         `profile "${this.profile.id}" drives phones (${this.profile.tool}); a desktop run needs a computer_use profile such as qwen3-vl`,
       );
     }
+    this.denyRules = activeDenyRules(settings);
     this.policy = new ApprovalPolicy(settings.approve, deps.approver, {
-      denyRules: settings.denyRules,
+      denyRules: this.denyRules,
       space: this.profile.coordinates,
     });
     this.history = new History(this.profile);
@@ -484,6 +491,7 @@ export class AgentRun {
           ...(performed.screen2 ? { screen2: performed.screen2 } : {}),
           ok: true,
         });
+        this.lastPerformed = action;
         resultText =
           decision.kind === 'edit'
             ? `The user changed this action; performed instead: ${JSON.stringify(action)}`
@@ -513,6 +521,8 @@ export class AgentRun {
       instruction: this.instruction,
       ownWindowTitles: this.deps.ownWindowTitles ?? [],
       modelText,
+      imageSize: { width: image.width, height: image.height },
+      ...(this.lastPerformed ? { previousAction: this.lastPerformed } : {}),
     };
     const probe = this.deps.windows;
     if (!probe) return context;
@@ -552,7 +562,7 @@ export class AgentRun {
       screen = modelToGlobal(point, this.profile.coordinates, display, imageSize);
       imagePoint = modelToImage(point, this.profile.coordinates, imageSize, imageSize);
     }
-    const risk = classifyRisk(action, riskContext, this.settings.denyRules);
+    const risk = classifyRisk(action, riskContext, this.denyRules);
     return {
       id: `${step}.${index}`,
       step,

@@ -4,7 +4,8 @@
  * SSH). Takes the same run options as `run`; approvals come from the page.
  *
  * Settings, lowest to highest: defaults, the config file, the environment, what was saved in the UI
- * (<config dir>/ui-settings.json), flags given on this command line. The API key is held in memory only.
+ * (<config dir>/ui-settings.json), flags given on this command line. The API key is held in memory only, for the
+ * origin of the endpoint the UI starts with.
  */
 import type { Command } from 'commander';
 import { createLocalDesktop } from '../agent/local-desktop';
@@ -54,7 +55,8 @@ export function registerUi(program: Command): void {
 
     const renderer = await ensureRenderer({ log: (line) => process.stdout.write(`${line}\n`) });
     const host = new EngineHost({
-      store: new JsonSettingsStore(undefined, apiKey),
+      store: new JsonSettingsStore(),
+      ...(apiKey ? { apiKey } : {}),
       runsRoot: defaultRunsRoot(),
       baseSettings: ambient,
       overrides,
@@ -64,6 +66,7 @@ export function registerUi(program: Command): void {
       windows: createX11WindowProbe(process.env.DISPLAY),
     });
     const server = await startUiServer({ host, rendererDir: renderer.dir, bind, port });
+    for (const problem of host.problems) process.stderr.write(`deskpilot: ${problem}\n`);
 
     if (!isLoopback(bind)) {
       process.stderr.write(

@@ -10,7 +10,8 @@
  * - input is validated here with the channel's zod schema; unknown channels are refused;
  * - events reach listeners with screenshots inline (image.base64); the copies kept for `run.current` have none
  *   (the UI loads them with `runs.image`), so a reconnecting UI does not receive megabytes at once;
- * - the API key is never part of an answer or an event.
+ * - the API key is never part of an answer or an event, and goes only to endpoints of the origin it was entered for
+ *   (a run, the model list, "Check endpoint": each looks the key up by its endpoint's origin).
  */
 import { z } from 'zod';
 import {
@@ -21,7 +22,7 @@ import {
   type RunSummary,
   type SettingsView,
 } from '../bridge';
-import { RunSettingsSchema, type RunEvent, type RunSettings } from '../contract';
+import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings } from '../contract';
 import { errorText, type AgentRun, type ModelStreamer } from '../agent/loop';
 import type { Desktop } from '../agent/desktop';
 import { diagnoseEndpoint, listServedModels, type EndpointReport } from '../model/endpoint';
@@ -42,6 +43,9 @@ export interface EngineHostOptions {
   baseSettings?: Record<string, unknown>;
   /** Values over the stored ones for this session (explicit command-line flags). */
   overrides?: Record<string, unknown>;
+  /** An API key given on the command line or in the environment: kept (in the store) for the origin of the
+      endpoint the host starts with, and for no other. */
+  apiKey?: string;
   /** Default: the OpenAI-SDK client of app/model/client.ts. */
   createModel?: (settings: RunSettings) => ModelStreamer;
   /** Titles of the shell's own windows (clicking them is risky). */
@@ -81,6 +85,8 @@ export class EngineHost {
   private finished: Promise<unknown> | null = null;
   private starting = false;
   private readonly handlers: Record<BridgeRequestName, Handler>;
+  /** Start-up problems a shell should print (never values). */
+  readonly problems: string[] = [];
 
   constructor(private readonly options: EngineHostOptions) {
     // A flag not given is undefined: it must not hide the stored value below it.
@@ -89,6 +95,11 @@ export class EngineHost {
       ...cleanDraft(options.store.read()),
       ...cleanDraft(options.overrides ?? {}),
     });
+    if (options.apiKey) {
+      const origin = this.draftOrigin();
+      if (origin) options.store.setApiKey(origin, options.apiKey);
+      else this.problems.push('the API key given at start was not kept: no endpoint was set to bind it to; enter it in Settings');
+    }
     this.handlers = {
       'run.start': (i: { instruction: string }) => this.startRun(i.instruction),
       'run.decide': (i) => this.decide(i.proposalId, i.decision),
@@ -153,12 +164,26 @@ export class EngineHost {
     return result.success ? { settings: result.data } : { issues: issueLines(result.error, draft) };
   }
 
+  /** The origin of the endpoint in the current settings, which the stored key (if any) belongs to. */
+  private draftOrigin(draft: Record<string, unknown> = this.draft): string | null {
+    return typeof draft.endpoint === 'string' ? endpointOrigin(draft.endpoint) : null;
+  }
+
+  /** The key entered for the origin of `endpoint`, and no other. */
+  private apiKeyFor(endpoint: string): string | undefined {
+    const origin = endpointOrigin(endpoint);
+    return origin ? this.options.store.apiKeyFor(origin) : undefined;
+  }
+
   private settingsView(): SettingsView {
     const checked = this.validated(this.draft);
+    const origin = this.draftOrigin();
     return {
       settings: 'settings' in checked ? { ...checked.settings, model: checked.settings.model ?? '' } : null,
       draft: { ...this.draft },
-      apiKeySet: Boolean(this.options.store.getApiKey()),
+      apiKeySet: origin !== null && this.options.store.apiKeyFor(origin) !== undefined,
+      apiKeyOrigin: origin,
+      apiKeyOrigins: this.options.store.apiKeyOrigins(),
       apiKeyStorage: this.options.store.apiKeyStorage,
     };
   }
@@ -170,10 +195,16 @@ export class EngineHost {
     if ('issues' in checked) {
       throw new HostError(`settings not saved: ${checked.issues.join('; ')}`, checked.issues);
     }
+    // A key given with the settings belongs to the endpoint saved with it; null forgets that endpoint's key.
+    const origin = this.draftOrigin(next);
+    if (apiKey && !origin) {
+      const issue = `apiKey: the endpoint ${String(next.endpoint)} is not an http(s) URL, so there is no server to keep the key for`;
+      throw new HostError(`settings not saved: ${issue}`, [issue]);
+    }
     this.options.store.write(next);
     this.draft = next;
-    if (apiKey === null) this.options.store.setApiKey(null);
-    else if (apiKey) this.options.store.setApiKey(apiKey);
+    if (origin && apiKey === null) this.options.store.setApiKey(origin, null);
+    else if (origin && apiKey) this.options.store.setApiKey(origin, apiKey);
     return this.settingsView();
   }
 
@@ -183,7 +214,8 @@ export class EngineHost {
     apiKey?: string;
     profile?: string;
   }): Promise<EndpointReport> {
-    const apiKey = input.apiKey || this.options.store.getApiKey();
+    // A key typed in the form is meant for the endpoint typed with it; otherwise only that origin's stored key.
+    const apiKey = input.apiKey || this.apiKeyFor(input.endpoint);
     return diagnoseEndpoint({
       endpoint: input.endpoint,
       ...(input.model ? { model: input.model } : {}),
@@ -227,7 +259,7 @@ export class EngineHost {
     if ('issues' in checked) {
       throw new HostError(`the settings are incomplete - open Settings: ${checked.issues.join('; ')}`, checked.issues);
     }
-    const apiKey = this.options.store.getApiKey();
+    const apiKey = this.apiKeyFor(checked.settings.endpoint);
     let model = checked.settings.model;
     if (!model) {
       const served = await listServedModels(checked.settings.endpoint, apiKey).catch((error: unknown) => {

@@ -9,7 +9,8 @@
  */
 import { DecisionSchema, type ApprovalMode, type Decision, type DenyRule, type Proposal, type Risk } from '../contract';
 import { ComputerActionSchema, MobileActionSchema, type ComputerAction, type MobileAction } from '../model/actions';
-import { isInsideSpace, type CoordinateSpace } from '../screen/geometry';
+import { isInsideSpace, type CoordinateSpace, type Size } from '../screen/geometry';
+import { activeDenyRules } from './default-deny-rules';
 import { actionKey, summarizeAction } from './describe';
 import { classifyRisk, compileDenyRules, type RiskContext } from './risk';
 
@@ -31,9 +32,10 @@ export interface PolicyResult {
 }
 
 export interface ApprovalPolicyOptions {
-  /** The run's deny rules: an edited action is classified again against them. */
-  denyRules?: DenyRule[];
-  /** The model's coordinate space: edited points outside a grid are refused. */
+  /** Every deny rule of the run (activeDenyRules(settings)): an edited action is classified again against them.
+      Default: the built-in rules. */
+  denyRules?: readonly DenyRule[];
+  /** The model's coordinate space: edited points outside it (the grid, or the screenshot's pixels) are refused. */
   space?: CoordinateSpace;
 }
 
@@ -42,7 +44,7 @@ const MAX_REFUSALS = 10;
 
 export class ApprovalPolicy {
   private readonly approvedAll = new Set<string>();
-  private readonly denyRules: DenyRule[];
+  private readonly denyRules: readonly DenyRule[];
   private readonly space: CoordinateSpace | undefined;
 
   constructor(
@@ -50,7 +52,7 @@ export class ApprovalPolicy {
     private readonly approver: Approver | null,
     options: ApprovalPolicyOptions = {},
   ) {
-    this.denyRules = options.denyRules ?? [];
+    this.denyRules = options.denyRules ?? activeDenyRules({ denyRules: [], removedDefaultDenyRules: [] });
     compileDenyRules(this.denyRules); // fail at start-up, not at the first edit
     this.space = options.space;
   }
@@ -133,20 +135,36 @@ export class ApprovalPolicy {
       return `The edited action is not a valid ${proposal.tool} action${where}: ${issue?.message ?? 'invalid'}. Nothing was performed.`;
     }
     const action = result.data;
-    if (this.space?.kind === 'grid') {
-      for (const field of ['coordinate', 'coordinate2'] as const) {
-        const point = (action as Partial<Record<typeof field, [number, number]>>)[field];
-        if (point && !isInsideSpace({ x: point[0], y: point[1] }, this.space, undefined)) {
-          return `The edited ${field} (${point[0]}, ${point[1]}) is outside the model's 0..${this.space.size} grid. Nothing was performed.`;
-        }
-      }
-    }
+    const outside = this.space ? pointOutside(action, this.space, context.imageSize) : null;
+    if (outside) return `${outside} Nothing was performed.`;
     const risk = classifyRisk(action, context, this.denyRules);
     if (risk.level === 'blocked') {
       return `The edited action is blocked: ${risk.reasons.join(' ')} Nothing was performed.`;
     }
     return { action, risk, summary: summarizeAction(action) };
   }
+}
+
+/**
+ * Why a point of `action` lies outside the model's space (a grid, or the pixels of the screenshot for absolute
+ * profiles, whose size the loop passes in the risk context), or null when every point is inside.
+ */
+function pointOutside(action: ComputerAction | MobileAction, space: CoordinateSpace, imageSize: Size | undefined): string | null {
+  for (const field of ['coordinate', 'coordinate2'] as const) {
+    const point = (action as Partial<Record<typeof field, [number, number]>>)[field];
+    if (!point) continue;
+    if (space.kind === 'grid') {
+      if (!isInsideSpace({ x: point[0], y: point[1] }, space, undefined)) {
+        return `The edited ${field} (${point[0]}, ${point[1]}) is outside the model's 0..${space.size} grid.`;
+      }
+    } else if (!imageSize) {
+      // No screenshot size to check against: only what no screenshot has.
+      if (point[0] < 0 || point[1] < 0) return `The edited ${field} (${point[0]}, ${point[1]}) is outside the screenshot.`;
+    } else if (!isInsideSpace({ x: point[0], y: point[1] }, space, imageSize)) {
+      return `The edited ${field} (${point[0]}, ${point[1]}) is outside the ${imageSize.width}x${imageSize.height} screenshot the model saw (absolute pixel coordinates).`;
+    }
+  }
+  return null;
 }
 
 /** The promise's value, or null as soon as the signal aborts (the approver's own rejection is then ignored). */

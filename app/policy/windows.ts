@@ -16,11 +16,29 @@ export interface WindowProbe {
 
 const WINDOW_ID = /0x[0-9a-f]+/gi;
 
-/** `NAME(TYPE) = "a", "b"` -> ["a", "b"] (xprop escapes quotes and backslashes with a backslash). */
+/**
+ * `NAME(TYPE) = "a", "b"` -> ["a", "b"] (xprop escapes quotes and backslashes with a backslash). One pass by hand:
+ * titles are chosen by whatever opened the window, and a regular expression rescanning from every quote of a line
+ * whose string never closes (a title with a line break in it) took quadratic time.
+ */
 function quotedValues(output: string, property: string): string[] {
   const line = output.split('\n').find((l) => l.startsWith(`${property}(`));
   if (!line || !line.includes('=')) return [];
-  return [...line.slice(line.indexOf('=') + 1).matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => (m[1] ?? '').replace(/\\(.)/g, '$1'));
+  const values: string[] = [];
+  let i = line.indexOf('=') + 1;
+  for (;;) {
+    const open = line.indexOf('"', i);
+    if (open === -1) return values;
+    let value = '';
+    let j = open + 1;
+    for (; j < line.length && line[j] !== '"'; j++) {
+      if (line[j] === '\\' && j + 1 < line.length) j++;
+      value += line[j];
+    }
+    if (j >= line.length) return values; // never closed
+    values.push(value);
+    i = j + 1;
+  }
 }
 
 /** Title and class of one window (class: the WM_CLASS class part, e.g. "XTerm"; the instance when no class). */

@@ -148,7 +148,7 @@ describe('the IPC channel in main', () => {
     expect(got.ok && (got.value as { apiKeySet: boolean }).apiKeySet).toBe(true);
     expect(got.ok && (got.value as { settings: { endpoint: string } }).settings.endpoint).toBe('http://gpu-box:8000/v1');
     expect(JSON.stringify([saved, got])).not.toContain('sk-secret-123');
-    expect(store.getApiKey()).toBe('sk-secret-123');
+    expect(store.apiKeyFor('http://gpu-box:8000')).toBe('sk-secret-123');
     const refused = await ipc.invoke(from, 'fs.readFile', { path: '/etc/passwd' });
     expect(refused.ok).toBe(false);
     const noRun = await ipc.invoke(from, 'run.stop', {});

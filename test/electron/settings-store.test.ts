@@ -32,6 +32,7 @@ function fakeSafeStorage(options: { available?: boolean; backend?: string } = {}
 }
 
 const KEY = 'sk-live-0123456789abcdef';
+const GPU = 'http://gpu-box:8000';
 
 function folder(): string {
   return mkdtempSync(join(tmpdir(), 'deskpilot-userdata-'));
@@ -46,18 +47,18 @@ function everything(dir: string): string {
 }
 
 describe('Electron settings store', () => {
-  it('encrypts the API key with safeStorage into its own file; never plain text; survives a restart', () => {
+  it('encrypts the API key, bound to its endpoint origin, with safeStorage into its own file; never plain text; survives a restart', () => {
     const dir = folder();
     const safeStorage = fakeSafeStorage();
     const store = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage, platform: 'linux' });
     store.write({ endpoint: 'http://gpu-box:8000/v1', model: 'Qwen/Qwen3-VL-8B-Instruct', apiKey: KEY });
-    store.setApiKey(KEY);
+    store.setApiKey(GPU, KEY);
     expect(safeStorage.calls).toBe(1);
     expect(everything(dir)).not.toContain(KEY);
     const settings = JSON.parse(readFileSync(join(dir, SETTINGS_FILE), 'utf8'));
     expect(settings.run).toEqual({ endpoint: 'http://gpu-box:8000/v1', model: 'Qwen/Qwen3-VL-8B-Instruct' });
     const encrypted = readFileSync(join(dir, API_KEY_FILE), 'utf8').trim();
-    expect(safeStorage.decryptString(Buffer.from(encrypted, 'base64'))).toBe(KEY);
+    expect(JSON.parse(safeStorage.decryptString(Buffer.from(encrypted, 'base64')))).toEqual({ version: 2, keys: { [GPU]: KEY } });
     expect(store.apiKeyStorage).toMatch(/encrypted on disk .*safeStorage, gnome_libsecret/);
     if (process.platform !== 'win32') {
       expect(statSync(join(dir, SETTINGS_FILE)).mode & 0o777).toBe(0o600);
@@ -65,7 +66,8 @@ describe('Electron settings store', () => {
     }
 
     const reopened = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage, platform: 'linux' });
-    expect(reopened.getApiKey()).toBe(KEY);
+    expect(reopened.apiKeyFor(GPU)).toBe(KEY);
+    expect(reopened.apiKeyOrigins()).toEqual([GPU]);
     expect(reopened.read()).toEqual({ endpoint: 'http://gpu-box:8000/v1', model: 'Qwen/Qwen3-VL-8B-Instruct' });
     expect(reopened.problems).toEqual([]);
   });
@@ -73,11 +75,11 @@ describe('Electron settings store', () => {
   it('forgetting the key removes its file', () => {
     const dir = folder();
     const store = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage: fakeSafeStorage(), platform: 'darwin' });
-    store.setApiKey(KEY);
+    store.setApiKey(GPU, KEY);
     expect(store.apiKeyStorage).toMatch(/macOS Keychain/);
-    store.setApiKey(null);
+    store.setApiKey(GPU, null);
     expect(existsSync(join(dir, API_KEY_FILE))).toBe(false);
-    expect(store.getApiKey()).toBeUndefined();
+    expect(store.apiKeyFor(GPU)).toBeUndefined();
   });
 
   it('without an OS keychain the key stays in memory only, and the store says so', () => {
@@ -89,13 +91,13 @@ describe('Electron settings store', () => {
       const dir = folder();
       const store = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage, platform: 'linux' });
       store.write({ endpoint: 'http://gpu-box:8000/v1' });
-      store.setApiKey(KEY);
-      expect(store.getApiKey()).toBe(KEY);
+      store.setApiKey(GPU, KEY);
+      expect(store.apiKeyFor(GPU)).toBe(KEY);
       expect(store.apiKeyStorage).toMatch(/^memory only/);
       expect(store.apiKeyStorage).toMatch(why);
       expect(existsSync(join(dir, API_KEY_FILE))).toBe(false);
       expect(everything(dir)).not.toContain(KEY);
-      expect(new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage, platform: 'linux' }).getApiKey()).toBeUndefined();
+      expect(new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage, platform: 'linux' }).apiKeyOrigins()).toEqual([]);
     }
   });
 
@@ -103,7 +105,8 @@ describe('Electron settings store', () => {
     const dir = folder();
     writeFileSync(join(dir, SETTINGS_FILE), JSON.stringify({ version: 1, run: { endpoint: 'http://x:8000/v1', apiKey: KEY } }));
     const store = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage: fakeSafeStorage(), platform: 'linux' });
-    expect(store.getApiKey()).toBe(KEY);
+    expect(store.apiKeyFor('http://x:8000')).toBe(KEY);
+    expect(store.apiKeyOrigins()).toEqual(['http://x:8000']);
     expect(store.read()).toEqual({ endpoint: 'http://x:8000/v1' });
     expect(everything(dir)).not.toContain(KEY);
     expect(store.problems.join('\n')).toMatch(/plain text .* removed/);
@@ -115,7 +118,7 @@ describe('Electron settings store', () => {
     writeFileSync(join(dir, API_KEY_FILE), Buffer.from('garbage').toString('base64'));
     const store = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage: fakeSafeStorage(), platform: 'linux' });
     expect(store.read()).toEqual({});
-    expect(store.getApiKey()).toBeUndefined();
+    expect(store.apiKeyOrigins()).toEqual([]);
     expect(store.problems).toHaveLength(2);
     expect(store.problems[0]).toMatch(/settings.json is not valid JSON/);
     expect(store.problems[1]).toMatch(/could not be decrypted/);
@@ -170,7 +173,7 @@ describe('Electron settings store', () => {
     expect(everything(dir)).not.toContain(KEY);
     // An empty key keeps the stored one.
     await host.handle('settings.save', { endpoint: 'http://gpu-box:8000/v1', model: 'Qwen/Qwen3-VL-8B-Instruct', approve: 'risky', apiKey: '' });
-    expect(store.getApiKey()).toBe(KEY);
+    expect(store.apiKeyFor(GPU)).toBe(KEY);
     const restarted = new EngineHost({
       store: new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage: fakeSafeStorage(), platform: 'linux' }),
       runsRoot: folder(),
@@ -182,5 +185,57 @@ describe('Electron settings store', () => {
     expect(got.ok && got.value).toMatchObject({ apiKeySet: true, settings: { approve: 'risky', endpoint: 'http://gpu-box:8000/v1' } });
     await host.close();
     await restarted.close();
+  });
+  it('keys are per origin: another endpoint gets none, and each survives a restart', () => {
+    const dir = folder();
+    const safeStorage = fakeSafeStorage();
+    const store = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage, platform: 'linux' });
+    store.setApiKey(GPU, KEY);
+    store.setApiKey('https://dashscope-intl.aliyuncs.com', 'sk-cloud');
+    const reopened = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage, platform: 'linux' });
+    expect(reopened.apiKeyFor(GPU)).toBe(KEY);
+    expect(reopened.apiKeyFor('https://dashscope-intl.aliyuncs.com')).toBe('sk-cloud');
+    expect(reopened.apiKeyFor('https://openrouter.ai')).toBeUndefined();
+    expect(reopened.apiKeyFor('http://gpu-box:8001')).toBeUndefined();
+    reopened.setApiKey(GPU, null);
+    expect(new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage, platform: 'linux' }).apiKeyOrigins()).toEqual([
+      'https://dashscope-intl.aliyuncs.com',
+    ]);
+  });
+
+  it('a key stored by an earlier version (no origin) is bound to the stored endpoint, or dropped without one', () => {
+    const safeStorage = fakeSafeStorage();
+    const legacy = (dir: string) => writeFileSync(join(dir, API_KEY_FILE), `${safeStorage.encryptString(KEY).toString('base64')}\n`);
+
+    const dir = folder();
+    writeFileSync(join(dir, SETTINGS_FILE), JSON.stringify({ version: 1, run: { endpoint: 'http://gpu-box:8000/v1' } }));
+    legacy(dir);
+    const store = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage, platform: 'linux' });
+    expect(store.apiKeyOrigins()).toEqual([GPU]);
+    expect(store.problems.join('\n')).toMatch(/bound to http:\/\/gpu-box:8000/);
+    const encrypted = readFileSync(join(dir, API_KEY_FILE), 'utf8').trim();
+    expect(JSON.parse(safeStorage.decryptString(Buffer.from(encrypted, 'base64')))).toEqual({ version: 2, keys: { [GPU]: KEY } });
+
+    const bare = folder();
+    legacy(bare);
+    const unbound = new ElectronSettingsStore({ files: directoryFiles(bare), safeStorage, platform: 'linux' });
+    expect(unbound.apiKeyOrigins()).toEqual([]);
+    expect(unbound.problems.join('\n')).toMatch(/dropped: no endpoint is stored/);
+    expect(existsSync(join(bare, API_KEY_FILE))).toBe(false);
+  });
+
+  it('refuses to save a deny rule RE2 cannot take, and reports one found in the file', () => {
+    const dir = folder();
+    const store = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage: fakeSafeStorage(), platform: 'linux' });
+    store.write({ endpoint: 'http://x:8000/v1', denyRules: [{ match: 'text', pattern: '^(a+)+$', reason: 'fine: RE2 matches it in linear time' }] });
+    expect(() => store.write({ endpoint: 'http://x:8000/v1', denyRules: [{ match: 'text', pattern: '(', reason: 'broken' }] })).toThrow(
+      /denyRules\.0\.pattern: the pattern "\(" cannot be used: not a valid regular expression: missing closing \)/,
+    );
+    expect(() => store.write({ denyRules: [{ match: 'text', pattern: '(?=x)', reason: 'lookahead' }] })).toThrow(/lookahead .* not supported/);
+    expect(store.read().denyRules).toEqual([{ match: 'text', pattern: '^(a+)+$', reason: 'fine: RE2 matches it in linear time' }]);
+
+    writeFileSync(join(dir, SETTINGS_FILE), JSON.stringify({ version: 1, run: { denyRules: [{ match: 'text', pattern: '(a)\\1', reason: 'r' }] } }));
+    const reopened = new ElectronSettingsStore({ files: directoryFiles(dir), safeStorage: fakeSafeStorage(), platform: 'linux' });
+    expect(reopened.problems.join('\n')).toMatch(/deny rules in settings.json cannot be used .*denyRules\.0\.pattern.*backreferences/);
   });
 });

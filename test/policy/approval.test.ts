@@ -160,6 +160,33 @@ describe('edits', () => {
     expect(person.told[0]).toMatch(/blocked: Blocked by a deny rule: no closing/);
   });
 
+  it('absolute coordinates (qwen2.5-vl): an edited point outside the screenshot is refused and the person asked again', async () => {
+    const person = new ScriptedPerson([
+      { kind: 'edit', action: { action: 'left_click', coordinate: [1400, 300] } },
+      { kind: 'edit', action: { action: 'left_click_drag', coordinate: [100, 900] } },
+      { kind: 'edit', action: { action: 'left_click', coordinate: [1280, 720] } },
+    ]);
+    const policy = new ApprovalPolicy('ask', person, { space: { kind: 'absolute' } });
+    const result = await policy.decide(proposal(click), signal(), { instruction: 'x', imageSize: { width: 1280, height: 720 } });
+    expect(person.told).toEqual([
+      'The edited coordinate (1400, 300) is outside the 1280x720 screenshot the model saw (absolute pixel coordinates). Nothing was performed.',
+      'The edited coordinate (100, 900) is outside the 1280x720 screenshot the model saw (absolute pixel coordinates). Nothing was performed.',
+    ]);
+    // The far edge is inside (inclusive, as on grids).
+    expect(result.decision).toEqual({ kind: 'edit', action: { action: 'left_click', coordinate: [1280, 720] } });
+  });
+
+  it('an edit is checked against the built-in deny rules unless the run removed them', async () => {
+    const wipe = { action: 'type', text: "r''m -rf ~" };
+    const person = new ScriptedPerson([{ kind: 'edit', action: wipe }, { kind: 'stop' }]);
+    await new ApprovalPolicy('ask', person).decide(proposal(click), signal());
+    expect(person.told[0]).toMatch(/blocked: Blocked by a deny rule: deletes your home folder .*rm-home-or-root/);
+
+    const allowed = new ScriptedPerson([{ kind: 'edit', action: wipe }]);
+    const result = await new ApprovalPolicy('ask', allowed, { denyRules: [] }).decide(proposal(click), signal());
+    expect(result.edited?.risk.level).toBe('risky');
+  });
+
   it('invalid deny rules fail when the policy is made', () => {
     expect(() => new ApprovalPolicy('ask', null, { denyRules: [{ match: 'text', pattern: '(', reason: 'r' }] })).toThrow(/deny rule 1/);
   });

@@ -154,3 +154,56 @@ describe('deny rules', () => {
     expect(() => classifyRisk({ action: 'type', text: 'x' }, plain, bad)).toThrow(/deny rule 2/);
   });
 });
+
+describe('Enter right after shell-like typing', () => {
+  const typed = (text: string): RiskContext => ({ ...editor, previousAction: { action: 'type', text } });
+
+  it.each([['Return'], ['enter'], ['KP_Enter'], ['ctrl+m'], ['ctrl', 'j']])('%s after typing a command is risky, in any window', (...keys) => {
+    const risk = classifyRisk({ action: 'key', keys }, typed("r''m -rf ~/build"), []);
+    expect(risk.level).toBe('risky');
+    expect(risk.reasons.join(' ')).toMatch(/Presses Enter right after typing text that looks like a shell command \(a shell reads it as “rm -rf ~\/build”\)/);
+  });
+
+  it('is not risky after ordinary text, after a click, or at the start of a run', () => {
+    expect(classifyRisk({ action: 'key', keys: ['Return'] }, typed('Dear Sam, see you at 5.'), []).level).toBe('safe');
+    expect(classifyRisk({ action: 'key', keys: ['Return'] }, { ...editor, previousAction: { action: 'left_click', coordinate: [1, 1] } }, []).level).toBe('safe');
+    expect(classifyRisk({ action: 'key', keys: ['Return'] }, editor, []).level).toBe('safe');
+    // Other keys after a command are not Enter.
+    expect(classifyRisk({ action: 'key', keys: ['ctrl', 'a'] }, typed('ls -la /etc'), []).level).toBe('safe');
+  });
+});
+
+describe('deny rules in RE2', () => {
+  it('a rule that hangs a backtracking engine matches in linear time: ^(a+)+$ with 36 a and !', () => {
+    const rules: DenyRule[] = [{ match: 'text', pattern: '^(a+)+$', reason: 'only a' }];
+    expect(classifyRisk({ action: 'type', text: `${'a'.repeat(36)}!` }, plain, rules).level).toBe('safe');
+    expect(classifyRisk({ action: 'type', text: 'a'.repeat(36) }, plain, rules)).toEqual({ level: 'blocked', reasons: ['Blocked by a deny rule: only a'] });
+  });
+
+  it('your text rules see the text as a shell reads it too', () => {
+    const rules: DenyRule[] = [{ match: 'text', pattern: '\\brm\\s+-rf\\b', reason: 'no recursive deletes' }];
+    for (const text of ["r''m -rf build", 'r\\m -rf build', '/bin/rm   -rf build']) {
+      expect({ text, level: classifyRisk({ action: 'type', text }, plain, rules).level }).toEqual({ text, level: 'blocked' });
+    }
+  });
+
+  it('patterns RE2 cannot take are refused with the reason', () => {
+    const problems = checkDenyRules([
+      { match: 'text', pattern: '(', reason: 'r' },
+      { match: 'text', pattern: '(a)\\1', reason: 'r' },
+      { match: 'text', pattern: 'pass(?=word)', reason: 'r' },
+      { match: 'text', pattern: '(?<!x)y', reason: 'r' },
+      { match: 'text', pattern: '\\u0041', reason: 'r' },
+      { match: 'text', pattern: 'x'.repeat(1001), reason: 'r' },
+    ]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^deny rule 1 \(text: \/\(\/\): not a valid regular expression: missing closing \)/),
+      expect.stringMatching(/^deny rule 2 .*backreferences .* not supported: deny rules use RE2/),
+      expect.stringMatching(/^deny rule 3 .*lookahead .* not supported/),
+      expect.stringMatching(/^deny rule 4 .*lookbehind .* not supported/),
+      expect.stringMatching(/^deny rule 5 .*\\x\{263A\}/),
+      expect.stringMatching(/^deny rule 6 .*1001 characters long; at most 1000/),
+    ]);
+  });
+});
+

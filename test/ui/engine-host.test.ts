@@ -69,7 +69,7 @@ describe('EngineHost', () => {
   it('layers settings (base < stored < flags), validates saves, and never returns or stores the API key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'deskpilot-host-cfg-'));
     const file = join(dir, 'ui-settings.json');
-    const store = new JsonSettingsStore(file, 'sk-from-flag');
+    const store = new JsonSettingsStore(file, { 'http://stored:8000': 'sk-from-flag' });
     store.write({ endpoint: 'http://stored:8000/v1', maxSteps: 7, apiKey: 'must-not-be-written' });
     const host = new EngineHost({
       store,
@@ -91,10 +91,11 @@ describe('EngineHost', () => {
 
     const saved = (await host.handle('settings.save', { endpoint: 'http://new:8000/v1', apiKey: 'sk-new' })) as { ok: true; value: SettingsView };
     expect(saved.value.settings).toMatchObject({ endpoint: 'http://new:8000/v1', maxSteps: 7 });
-    expect(store.getApiKey()).toBe('sk-new');
+    expect(store.apiKeyFor('http://new:8000')).toBe('sk-new');
     expect(readFileSync(file, 'utf8')).not.toContain('sk-new');
     await host.handle('settings.save', { apiKey: null });
-    expect(store.getApiKey()).toBeUndefined();
+    expect(store.apiKeyFor('http://new:8000')).toBeUndefined();
+    expect(store.apiKeyFor('http://stored:8000')).toBe('sk-from-flag');
   });
 
   it('runs with approvals from run.decide: approve performs, a refused edit is explained, deny sends the note', async () => {
@@ -182,3 +183,135 @@ describe('EngineHost', () => {
     });
   });
 });
+
+describe('EngineHost and the API key', () => {
+  const authOf = (server: FakeVllm) => server.requests.map((r) => r.headers.authorization ?? null);
+  /** No key: no header, or the placeholder the OpenAI SDK sends when it has no key (app/model/client.ts). */
+  const noKey = (header: string | null) => header === null || header === 'Bearer EMPTY';
+
+  it('sends a key only to the origin it was entered for: endpoint check, model list and runs', async () => {
+    const own = await startFakeVllm({ servedModel: 'stand-in', toolParser: true, apiKey: 'sk-own', script: [call({ action: 'terminate', status: 'success' })] });
+    const other = await startFakeVllm({ servedModel: 'stand-in', toolParser: true, script: [call({ action: 'terminate', status: 'success' })] });
+    const store = new MemorySettingsStore();
+    const host = new EngineHost({
+      store,
+      runsRoot: mkdtempSync(join(tmpdir(), 'deskpilot-host-runs-')),
+      createDesktop: async () => new FakeDesktop({ width: 1000, height: 800 }),
+      overrides: { settle: { enabled: false, quietMs: 0, maxMs: 0 }, approve: 'auto' },
+    });
+    cleanups.push(async () => {
+      await host.close();
+      await own.close();
+      await other.close();
+    });
+    const ownOrigin = new URL(own.url).origin;
+    const otherOrigin = new URL(other.url).origin;
+
+    const saved = (await host.handle('settings.save', { endpoint: own.url, apiKey: 'sk-own' })) as { ok: true; value: SettingsView };
+    expect(saved.value).toMatchObject({ apiKeySet: true, apiKeyOrigin: ownOrigin, apiKeyOrigins: [ownOrigin] });
+
+    // "Check endpoint" on another server (a preset, say) with no key typed: that server gets no key.
+    const checked = await host.handle('endpoint.check', { endpoint: other.url });
+    expect(checked.ok).toBe(true);
+    expect(other.requests.length).toBeGreaterThan(0);
+    expect(authOf(other).every(noKey)).toBe(true);
+    // Its own server gets it.
+    await host.handle('endpoint.check', { endpoint: own.url });
+    expect(authOf(own).length).toBeGreaterThan(0);
+    expect(authOf(own).every((a) => a === 'Bearer sk-own')).toBe(true);
+
+    // Settings switched to the other server: the view says no key is stored for it, and a run sends none.
+    const switched = (await host.handle('settings.save', { endpoint: other.url })) as { ok: true; value: SettingsView };
+    expect(switched.value).toMatchObject({ apiKeySet: false, apiKeyOrigin: otherOrigin, apiKeyOrigins: [ownOrigin] });
+    const before = other.requests.length;
+    const started = await host.handle('run.start', { instruction: 'finish' });
+    expect(started.ok).toBe(true);
+    await host.idle();
+    expect(other.chatRequests().length).toBeGreaterThan(0);
+    expect(authOf(other).slice(before).every(noKey)).toBe(true);
+
+    // Back on its own server, the run has the key (the server refuses requests without it).
+    await host.handle('settings.save', { endpoint: own.url });
+    const ownChats = own.chatRequests().length;
+    expect((await host.handle('run.start', { instruction: 'finish' })).ok).toBe(true);
+    await host.idle();
+    expect(own.chatRequests().length).toBeGreaterThan(ownChats);
+    expect(own.chatRequests().at(-1)!.headers.authorization).toBe('Bearer sk-own');
+    expect(own.chatRequests().at(-1)!.status).toBe(200);
+  });
+
+  it('a key given at start belongs to the endpoint the host starts with, and only to it', async () => {
+    const store = new MemorySettingsStore({ endpoint: 'https://dashscope-intl.aliyuncs.com/compatible-mode/v1' });
+    const host = new EngineHost({
+      store,
+      runsRoot: mkdtempSync(join(tmpdir(), 'deskpilot-host-runs-')),
+      createDesktop: async () => new FakeDesktop(),
+      overrides: { endpoint: 'http://gpu-box:8000/v1' },
+      apiKey: 'sk-flag',
+    });
+    cleanups.push(() => host.close());
+    expect(store.apiKeyOrigins()).toEqual(['http://gpu-box:8000']);
+    expect(host.problems).toEqual([]);
+
+    const unbound = new EngineHost({ store: new MemorySettingsStore(), runsRoot: tmpdir(), createDesktop: async () => new FakeDesktop(), apiKey: 'sk-flag' });
+    cleanups.push(() => unbound.close());
+    expect(unbound.problems).toEqual([expect.stringMatching(/not kept: no endpoint/)]);
+  });
+
+  it('refuses a deny rule RE2 cannot take, naming the rule, and saves one that only a backtracking engine would hang on', async () => {
+    const { host } = await setup([]);
+    const refused = (await host.handle('settings.save', { denyRules: [{ match: 'text', pattern: '(', reason: 'broken' }] })) as Extract<BridgeResponse, { ok: false }>;
+    expect(refused.ok).toBe(false);
+    expect(refused.issues).toEqual([expect.stringMatching(/^denyRules\.0\.pattern: the pattern "\(" cannot be used: not a valid regular expression: missing closing \)/)]);
+    const saved = await host.handle('settings.save', { denyRules: [{ match: 'text', pattern: '^(a+)+$', reason: 'catastrophic for backtracking' }], removedDefaultDenyRules: ['fork-bomb'] });
+    expect(saved).toMatchObject({ ok: true, value: { settings: { removedDefaultDenyRules: ['fork-bomb'] } } });
+  });
+});
+
+describe('EngineHost runs and the risk check', () => {
+  it('auto mode never performs a built-in deny-listed command; the model is told why', async () => {
+    const { ok, desktop, model, until } = await setup([call({ action: 'type', text: "r''m -rf ~" }), call({ action: 'terminate', status: 'failure' })], { approve: 'auto', model: 'stand-in' });
+    await ok('run.start', { instruction: 'clean up' });
+    const decision = await until((e) => e.type === 'decision', 'decision');
+    expect(decision).toMatchObject({ by: 'rule', decision: { kind: 'deny', note: expect.stringContaining('built-in rule rm-home-or-root') } });
+    await until((e) => e.type === 'run-finished', 'run end');
+    expect(desktop.performed).toEqual([]);
+    expect(textOf(model.chatRequests()[1]!.body)).toContain('built-in rule rm-home-or-root');
+  });
+
+  it('risky mode asks before Enter that follows shell-like typing, wherever it is typed', async () => {
+    const { ok, until, desktop } = await setup(
+      [call({ action: 'type', text: 'ls -la ~' }), call({ action: 'key', keys: ['Return'] }), call({ action: 'terminate', status: 'success' })],
+      { approve: 'risky', model: 'stand-in' },
+    );
+    await ok('run.start', { instruction: 'list files' });
+    await until(asked('1.0'), 'approval of the typing');
+    await ok('run.decide', { proposalId: '1.0', decision: { kind: 'approve' } });
+    const enter = await until(asked('2.0'), 'approval of Enter');
+    expect(enter.type === 'approval-requested' && enter.proposal.risk).toEqual({
+      level: 'risky',
+      reasons: ['Presses Enter right after typing text that looks like a shell command (“ls -la ~”), which would run it.'],
+    });
+    await ok('run.decide', { proposalId: '2.0', decision: { kind: 'deny', note: 'no' } });
+    await until((e) => e.type === 'run-finished', 'run end');
+    expect(desktop.performed.map((p) => p.action.action)).toEqual(['type']);
+  });
+
+  it('absolute coordinates (qwen2.5-vl): an edit outside the screenshot is refused and asked again, and the run goes on', async () => {
+    const { ok, host, until, desktop, events } = await setup(
+      [call({ action: 'left_click', coordinate: [100, 100] }), call({ action: 'terminate', status: 'success' })],
+      { profile: 'qwen2.5-vl', model: 'stand-in' },
+    );
+    await ok('run.start', { instruction: 'click' });
+    await until(asked('1.0'), 'approval');
+    const observation = events.find((e) => e.type === 'observation');
+    const { width, height } = observation?.type === 'observation' ? observation.image : { width: 0, height: 0 };
+    const refused = await host.handle('run.decide', { proposalId: '1.0', decision: { kind: 'edit', action: { action: 'left_click', coordinate: [width + 50, 10] } } });
+    expect(refused).toMatchObject({ ok: false, error: expect.stringContaining(`is outside the ${width}x${height} screenshot the model saw`) });
+    await ok('run.decide', { proposalId: '1.0', decision: { kind: 'edit', action: { action: 'left_click', coordinate: [width, height] } } });
+    await until((e) => e.type === 'run-finished', 'run end');
+    expect(events.find((e) => e.type === 'run-finished')).toMatchObject({ outcome: 'success' });
+    expect(desktop.performed.map((p) => p.action)).toEqual([{ action: 'left_click', coordinate: [width, height] }]);
+  });
+});
+

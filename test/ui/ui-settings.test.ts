@@ -1,7 +1,8 @@
 /**
  * Settings in the browser UI, as a person uses them: invalid values are refused with the reason next to the field,
- * presets fill the endpoint, "Check endpoint" shows the server diagnosis, saved settings survive a reload, and the
- * API key is kept in memory only (never written to the settings file).
+ * presets fill the endpoint, "Check endpoint" shows the server diagnosis, saved settings survive a reload, the
+ * API key is kept in memory only (never written to the settings file) and only for the origin it was saved with
+ * (another server, checked or run, gets no key), and deny rules are edited with the reason next to the pattern.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,8 @@ import { launchViewer, startUi, type UiProcess } from './support';
 
 let display: XDisplay;
 let model: FakeVllm;
+/** A second server on another origin (another port): it must never see the key saved for `model`. */
+let other: FakeVllm;
 let ui: UiProcess;
 let browser: Browser;
 let page: Page;
@@ -21,6 +24,7 @@ let page: Page;
 beforeAll(async () => {
   display = await startXvfb({ width: 1024, height: 768, windowManager: false });
   model = await startFakeVllm({ servedModel: 'stand-in', toolParser: true, reasoning: 'reasoning' });
+  other = await startFakeVllm({ servedModel: 'stand-in', toolParser: true });
   ui = await startUi([], { DISPLAY: display.display });
   browser = await launchViewer();
   page = await browser.newPage({ viewport: { width: 420, height: 1000 } });
@@ -33,6 +37,7 @@ afterAll(async () => {
   await browser?.close();
   await ui?.stop();
   await model?.close();
+  await other?.close();
   await display?.stop();
 });
 
@@ -116,5 +121,74 @@ describe('settings in the browser UI', () => {
     await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
     const id = (await page.getByLabel('Endpoint', { exact: true }).getAttribute('aria-describedby'))?.split(' ')[0];
     expect(await page.locator(`[id="${id}"]`).textContent()).toBe('the endpoint is required');
+  });
+
+  it('keeps the API key for the origin it was saved with: Check endpoint on another origin sends no key', async () => {
+    const keyOrigin = new URL(model.url).origin;
+    const otherOrigin = new URL(other.url).origin;
+    const hint = async () => {
+      const id = (await page.getByLabel('API key').getAttribute('aria-describedby'))?.split(' ').find((part) => part.endsWith('-hint'));
+      return page.locator(`[id="${id}"]`).textContent();
+    };
+    await page.getByLabel('Endpoint', { exact: true }).fill(other.url);
+    expect(await hint()).toContain(`No key is stored for ${otherOrigin}, so none is sent there`);
+    expect(await hint()).toContain(`Keys are also stored for ${keyOrigin}`);
+    expect(await page.getByLabel('API key').getAttribute('placeholder')).toBe('(none for this endpoint)');
+    await page.getByRole('button', { name: 'Check endpoint' }).click();
+    await page.getByRole('region', { name: 'Endpoint diagnosis' }).getByText('The endpoint works').waitFor({ timeout: 30_000 });
+    expect(other.requests.length).toBeGreaterThan(0);
+    // No header at all, or the SDK's placeholder for "no key" - never the key saved for the other origin.
+    expect(other.requests.map((r) => r.headers.authorization ?? null).filter((a) => a !== null && a !== 'Bearer EMPTY')).toEqual([]);
+
+    // The server the key was saved for gets it.
+    const before = model.requests.length;
+    await page.getByLabel('Endpoint', { exact: true }).fill(model.url);
+    expect(await hint()).toContain(`A key is stored for ${keyOrigin}; it is sent only to that origin.`);
+    await page.getByRole('button', { name: 'Check endpoint' }).click();
+    await page.getByRole('region', { name: 'Endpoint diagnosis' }).getByText('The endpoint works').waitFor({ timeout: 30_000 });
+    const sent = model.requests.slice(before).map((r) => r.headers.authorization);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((a) => a === 'Bearer sk-secret-test-key')).toBe(true);
+  });
+
+  it('lists the built-in deny rules (removable) and refuses a pattern RE2 cannot take, with the reason next to it', async () => {
+    await page.getByLabel('Endpoint', { exact: true }).fill(model.url);
+    const builtIn = page.getByRole('checkbox', { name: /Recursive delete of your home folder/ });
+    expect(await builtIn.isChecked()).toBe(true);
+    await builtIn.uncheck();
+
+    await page.getByRole('button', { name: 'Add a deny rule' }).click();
+    const pattern = page.getByLabel('Pattern (rule 1)');
+    await pattern.fill('(');
+    await page.getByLabel('Reason (rule 1)').fill('no passwords');
+    const errorOf = async (label: string) => {
+      const id = (await page.getByLabel(label).getAttribute('aria-describedby'))?.split(' ')[0];
+      return page.locator(`[id="${id}"]`).textContent();
+    };
+    // Checked as it is typed, before any save.
+    expect(await pattern.getAttribute('aria-invalid')).toBe('true');
+    expect(await errorOf('Pattern (rule 1)')).toContain('not a valid regular expression: missing closing )');
+    await pattern.fill('(?=password)');
+    expect(await errorOf('Pattern (rule 1)')).toContain('lookahead');
+    await save();
+    await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
+    expect(JSON.parse(readFileSync(settingsFile(), 'utf8')).denyRules ?? []).toEqual([]);
+
+    // A pattern only a backtracking engine would hang on is fine: RE2 matches it in linear time.
+    await pattern.fill('^(a+)+$');
+    expect(await pattern.getAttribute('aria-invalid')).toBeNull();
+    await save();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const stored = JSON.parse(readFileSync(settingsFile(), 'utf8')) as Record<string, unknown>;
+    expect(stored.denyRules).toEqual([{ match: 'text', pattern: '^(a+)+$', reason: 'no passwords' }]);
+    expect(stored.removedDefaultDenyRules).toEqual(['rm-home-or-root']);
+
+    await page.reload();
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByLabel('Pattern (rule 1)').waitFor();
+    expect(await page.getByLabel('Pattern (rule 1)').inputValue()).toBe('^(a+)+$');
+    expect(await page.getByRole('checkbox', { name: /Recursive delete of your home folder/ }).isChecked()).toBe(false);
+    const shots = resolve(process.env.DESKPILOT_UI_SHOTS ?? join(tmpdir(), 'deskpilot-ui-shots'));
+    await page.screenshot({ path: join(shots, 'ui-settings-deny-rules.png'), fullPage: true });
   });
 });

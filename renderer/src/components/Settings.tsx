@@ -1,14 +1,17 @@
 /**
- * Settings: endpoint (with presets), model, API key, profile, approval mode, max steps, display, settle. Checked
- * with the contract's schema before saving (the host checks again) and shown next to each field; "Check endpoint"
- * shows the server diagnosis (app/model/endpoint.ts).
+ * Settings: endpoint (with presets), model, API key, profile, approval mode, max steps, display, settle, deny rules
+ * (the built-in ones, each removable, and your own). Checked with the contract's schema before saving (the host
+ * checks again; deny-rule patterns are compiled with the same RE2 engine that matches them) and shown next to each
+ * field; "Check endpoint" shows the server diagnosis (app/model/endpoint.ts). The API key belongs to the endpoint
+ * origin it was saved with: the form says which, and another origin gets no key.
  */
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { z } from 'zod';
 import type { SettingsView } from '../../../app/bridge';
-import { APPROVAL_MODES, RunSettingsSchema, type PointData } from '../../../app/contract';
+import { APPROVAL_MODES, RunSettingsSchema, endpointOrigin, type DenyRule, type PointData } from '../../../app/contract';
 import type { EndpointReport } from '../../../app/model/endpoint';
 import { PROFILES } from '../../../app/model/profiles';
+import { DEFAULT_DENY_RULES } from '../../../app/policy/default-deny-rules';
 import { useRequest } from '../useDeskpilot';
 
 export const PRESETS = [
@@ -39,9 +42,16 @@ interface Form {
   settle: boolean;
   quietMs: string;
   maxMs: string;
+  /** Your own deny rules, as edited. */
+  denyRules: DenyRule[];
+  /** Ids of the built-in deny rules removed. */
+  removedDefaultDenyRules: string[];
 }
 
-type Field = keyof Form;
+/** A form field, or one field of one of your deny rules ("rule.0.pattern"). */
+type Field = Exclude<keyof Form, 'denyRules' | 'removedDefaultDenyRules'> | `rule.${number}.${keyof DenyRule}`;
+type Errors = Partial<Record<Field, string>>;
+const MATCH_TEXT: Record<DenyRule['match'], string> = { text: 'typed text', keys: 'key combo', summary: 'any action (its summary)' };
 
 function str(value: unknown, fallback: string): string {
   return value === undefined || value === null ? fallback : String(value);
@@ -61,6 +71,8 @@ function formFrom(view: SettingsView): Form {
     settle: settle.enabled ?? true,
     quietMs: str(settle.quietMs, '300'),
     maxMs: str(settle.maxMs, '3000'),
+    denyRules: Array.isArray(d.denyRules) ? (d.denyRules as DenyRule[]).map((r) => ({ match: r.match, pattern: r.pattern, reason: r.reason })) : [],
+    removedDefaultDenyRules: Array.isArray(d.removedDefaultDenyRules) ? (d.removedDefaultDenyRules as string[]) : [],
   };
 }
 
@@ -78,10 +90,12 @@ function valuesOf(form: Form): Record<string, unknown> {
     maxSteps: num(form.maxSteps),
     display: num(form.display),
     settle: { enabled: form.settle, quietMs: num(form.quietMs), maxMs: num(form.maxMs) },
+    denyRules: form.denyRules,
+    removedDefaultDenyRules: form.removedDefaultDenyRules,
   };
 }
 
-const FIELD_OF_PATH: Record<string, Field> = {
+const FIELD_OF_PATH: Record<string, Field | undefined> = {
   endpoint: 'endpoint',
   model: 'model',
   profile: 'profile',
@@ -105,14 +119,21 @@ function friendly(path: string, message: string, value: unknown): string {
   return message;
 }
 
-function validate(form: Form): Partial<Record<Field, string>> {
+/** The form field an issue path names: "maxSteps" -> maxSteps, "denyRules.2.pattern" -> rule.2.pattern. */
+function fieldOf(path: string): Field | undefined {
+  const rule = /^denyRules\.(\d+)\.(match|pattern|reason)$/.exec(path);
+  if (rule) return `rule.${Number(rule[1])}.${rule[2] as keyof DenyRule}`;
+  return Object.hasOwn(FIELD_OF_PATH, path) ? FIELD_OF_PATH[path] : undefined;
+}
+
+function validate(form: Form): Errors {
   const values = valuesOf(form);
   const result = FormSchema.safeParse(values);
   if (result.success) return {};
-  const errors: Partial<Record<Field, string>> = {};
+  const errors: Errors = {};
   for (const issue of result.error.issues) {
     const path = issue.path.map(String).join('.');
-    const field = FIELD_OF_PATH[path];
+    const field = fieldOf(path);
     if (!field || errors[field]) continue;
     const value = path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], values);
     errors[field] = friendly(path, issue.message, value);
@@ -121,7 +142,6 @@ function validate(form: Form): Partial<Record<Field, string>> {
 }
 
 function TextField(props: {
-  field: Field;
   label: string;
   value: string;
   error: string | undefined;
@@ -205,7 +225,7 @@ export function Settings() {
   const request = useRequest();
   const [view, setView] = useState<SettingsView | null>(null);
   const [form, setForm] = useState<Form | null>(null);
-  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
+  const [errors, setErrors] = useState<Errors>({});
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [report, setReport] = useState<EndpointReport | null>(null);
   const [checking, setChecking] = useState(false);
@@ -226,13 +246,34 @@ export function Settings() {
 
   if (!form || !view) return <p className="dim">{message?.text ?? 'Loading settings...'}</p>;
 
-  const set = (field: Field, value: string | boolean) => {
-    const next = { ...form, [field]: value } as Form;
+  const change = (next: Form, field: Field | null) => {
     setForm(next);
     setMessage(null);
-    // Re-check a field already marked wrong as the person fixes it.
-    if (errors[field]) setErrors(validate(next));
+    // Re-check a field already marked wrong as the person fixes it (every field after rows were renumbered).
+    if (field === null ? Object.keys(errors).length > 0 : errors[field]) setErrors(validate(next));
   };
+  const set = (field: Exclude<keyof Form, 'denyRules' | 'removedDefaultDenyRules'>, value: string | boolean) =>
+    change({ ...form, [field]: value } as Form, field);
+  const setRule = (index: number, patch: Partial<DenyRule>) => {
+    const denyRules = form.denyRules.map((rule, i) => (i === index ? { ...rule, ...patch } : rule));
+    const next = { ...form, denyRules };
+    setForm(next);
+    setMessage(null);
+    // A pattern is checked as it is typed, with the engine that will match it.
+    const field = `rule.${index}.${Object.keys(patch)[0] as keyof DenyRule}` as const;
+    setErrors({ ...errors, [field]: validate(next)[field] });
+  };
+  // Removing or adding a rule renumbers the rows: check them all again.
+  const addRule = () => change({ ...form, denyRules: [...form.denyRules, { match: 'text', pattern: '', reason: '' }] }, null);
+  const removeRule = (index: number) => change({ ...form, denyRules: form.denyRules.filter((_, i) => i !== index) }, null);
+  const toggleDefault = (id: string, applies: boolean) =>
+    change(
+      {
+        ...form,
+        removedDefaultDenyRules: applies ? form.removedDefaultDenyRules.filter((r) => r !== id) : [...form.removedDefaultDenyRules, id],
+      },
+      null,
+    );
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -247,10 +288,10 @@ export function Settings() {
       ...(form.apiKey ? { apiKey: form.apiKey } : {}),
     });
     if (!answer.ok) {
-      const fieldErrors: Partial<Record<Field, string>> = {};
+      const fieldErrors: Errors = {};
       for (const line of answer.issues ?? []) {
         const [path, ...rest] = line.split(': ');
-        const field = FIELD_OF_PATH[path ?? ''];
+        const field = fieldOf(path ?? '');
         if (field) fieldErrors[field] = rest.join(': ');
       }
       setErrors(fieldErrors);
@@ -288,6 +329,9 @@ export function Settings() {
     else setMessage({ kind: 'error', text: answer.error });
   };
 
+  const formOrigin = endpointOrigin(form.endpoint);
+  const keyStored = formOrigin !== null && view.apiKeyOrigins.includes(formOrigin);
+  const otherOrigins = view.apiKeyOrigins.filter((origin) => origin !== formOrigin);
   const profiles = [...PROFILES.values()];
   const knownProfile = profiles.some((p) => p.id === form.profile);
   return (
@@ -314,7 +358,6 @@ export function Settings() {
         </select>
       </div>
       <TextField
-        field="endpoint"
         label="Endpoint"
         value={form.endpoint}
         error={errors.endpoint}
@@ -323,7 +366,6 @@ export function Settings() {
         onChange={(v) => set('endpoint', v)}
       />
       <TextField
-        field="model"
         label="Model"
         value={form.model}
         error={errors.model}
@@ -331,18 +373,23 @@ export function Settings() {
         onChange={(v) => set('model', v)}
       />
       <TextField
-        field="apiKey"
         label="API key"
         type="password"
         value={form.apiKey}
         error={errors.apiKey}
-        placeholder={view.apiKeySet ? '(set - type to replace)' : '(none)'}
+        placeholder={keyStored ? '(set for this endpoint - type to replace)' : '(none for this endpoint)'}
         hint={
           <>
+            {formOrigin === null
+              ? 'A key is kept for the origin (scheme, host and port) of the endpoint it is saved with, and sent nowhere else.'
+              : keyStored
+                ? `A key is stored for ${formOrigin}; it is sent only to that origin.`
+                : `No key is stored for ${formOrigin}, so none is sent there; a key typed here is kept for ${formOrigin} when you save.`}{' '}
+            {otherOrigins.length > 0 ? `Keys are also stored for ${otherOrigins.join(', ')}. ` : ''}
             API key storage: {view.apiKeyStorage}.{' '}
-            {view.apiKeySet ? (
+            {keyStored && formOrigin === view.apiKeyOrigin ? (
               <button type="button" className="link" onClick={() => void forgetKey()}>
-                Forget the key
+                Forget the key for {formOrigin}
               </button>
             ) : null}
           </>
@@ -374,7 +421,7 @@ export function Settings() {
         </div>
       </div>
       <div className="row">
-        <TextField field="maxSteps" label="Max steps" value={form.maxSteps} error={errors.maxSteps} inputMode="numeric" onChange={(v) => set('maxSteps', v)} />
+        <TextField label="Max steps" value={form.maxSteps} error={errors.maxSteps} inputMode="numeric" onChange={(v) => set('maxSteps', v)} />
         {displays.length > 1 ? (
           <div className="field">
             <label htmlFor="settings-display">Display</label>
@@ -389,7 +436,6 @@ export function Settings() {
           </div>
         ) : (
           <TextField
-            field="display"
             label="Display"
             value={form.display}
             error={errors.display}
@@ -406,8 +452,74 @@ export function Settings() {
           changing after each action
         </label>
         <div className="row">
-          <TextField field="quietMs" label="Quiet for (ms)" value={form.quietMs} error={errors.quietMs} inputMode="numeric" onChange={(v) => set('quietMs', v)} />
-          <TextField field="maxMs" label="Wait at most (ms)" value={form.maxMs} error={errors.maxMs} inputMode="numeric" onChange={(v) => set('maxMs', v)} />
+          <TextField label="Quiet for (ms)" value={form.quietMs} error={errors.quietMs} inputMode="numeric" onChange={(v) => set('quietMs', v)} />
+          <TextField label="Wait at most (ms)" value={form.maxMs} error={errors.maxMs} inputMode="numeric" onChange={(v) => set('maxMs', v)} />
+        </div>
+      </fieldset>
+      <fieldset className="deny-rules">
+        <legend>Deny rules</legend>
+        <p className="hint">
+          An action that matches a deny rule is never performed, in any approval mode (auto included); the model is told why.
+          Patterns are RE2 regular expressions (no lookaround or backreferences), case-insensitive. Text rules see the text as
+          typed and as a shell reads it, with quotes and escapes undone.
+        </p>
+        <h4>Built-in rules</h4>
+        <ul className="default-rules">
+          {DEFAULT_DENY_RULES.map((rule) => (
+            <li key={rule.id}>
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={!form.removedDefaultDenyRules.includes(rule.id)}
+                  onChange={(e) => toggleDefault(rule.id, e.target.checked)}
+                />
+                <span>
+                  {rule.title}{' '}
+                  <span className="dim small">
+                    (e.g. <code>{rule.examples[0]}</code>)
+                  </span>
+                </span>
+              </label>
+            </li>
+          ))}
+        </ul>
+        <h4>Your rules</h4>
+        {form.denyRules.length === 0 ? <p className="hint">None yet.</p> : null}
+        {form.denyRules.map((rule, i) => (
+          <div className="deny-rule" key={i} role="group" aria-label={`Your deny rule ${i + 1}`}>
+            <div className="field">
+              <label htmlFor={`${presetId}-rule-${i}-match`}>Looks at (rule {i + 1})</label>
+              <select id={`${presetId}-rule-${i}-match`} value={rule.match} onChange={(e) => setRule(i, { match: e.target.value as DenyRule['match'] })}>
+                {(Object.keys(MATCH_TEXT) as Array<DenyRule['match']>).map((m) => (
+                  <option key={m} value={m}>
+                    {MATCH_TEXT[m]}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <TextField
+              label={`Pattern (rule ${i + 1})`}
+              value={rule.pattern}
+              error={errors[`rule.${i}.pattern`]}
+              placeholder="e.g. \bpassword\b"
+              onChange={(v) => setRule(i, { pattern: v })}
+            />
+            <TextField
+              label={`Reason (rule ${i + 1})`}
+              value={rule.reason}
+              error={errors[`rule.${i}.reason`]}
+              placeholder="shown when it blocks an action"
+              onChange={(v) => setRule(i, { reason: v })}
+            />
+            <button type="button" className="subtle" onClick={() => removeRule(i)}>
+              Remove rule {i + 1}
+            </button>
+          </div>
+        ))}
+        <div>
+          <button type="button" onClick={addRule}>
+            Add a deny rule
+          </button>
         </div>
       </fieldset>
       <div className="buttons">
