@@ -37,6 +37,7 @@ import { ApprovalPolicy, actionKey, summarizeAction, type Approver, type PolicyR
 import { classifyRisk, type RiskContext } from '../policy/risk';
 import {
   findInjection,
+  injectionDenyNote,
   injectionReason,
   InjectionWatch,
   labelRisk,
@@ -632,8 +633,7 @@ export class AgentRun {
     this.emit({ type: 'approval-requested', proposal });
     try {
       if (steered && !this.deps.approver) {
-        const note = `${injectionReason(sighting, proposal.step)} No one is there to approve it, so it was not performed.`;
-        return { decision: { kind: 'deny', note }, by: 'policy' };
+        return { decision: { kind: 'deny', note: injectionDenyNote(sighting, proposal.step) }, by: 'policy' };
       }
       if (forceAsk) return await this.policy.askPerson(proposal, this.abort.signal, context);
       return await this.policy.decide(proposal, this.abort.signal, context);

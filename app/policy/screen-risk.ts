@@ -101,10 +101,19 @@ export class InjectionWatch {
   }
 }
 
-/** The reason shown to the person for an action asked because of a sighting (and the note when no one is there). */
+/** The reason shown to the person for an action asked because of a sighting. */
 export function injectionReason(sighting: InjectionSighting, step: number): string {
   const where = sighting.step === step ? 'The screen shows' : `The screenshot of step ${sighting.step}, which the model still sees, shows`;
   return `${where} text addressed to the agent (${quoteText(sighting.text)}): every action needs your approval while the model can see it.`;
+}
+
+/** The note back to the model when an action needed a person because of a sighting and nobody is there. */
+export function injectionDenyNote(sighting: InjectionSighting, step: number): string {
+  const where = sighting.step === step ? 'the screen shows' : `the screenshot of step ${sighting.step} shows`;
+  return (
+    `Not performed: ${where} text addressed to the agent (${quoteText(sighting.text)}), so every action needs a ` +
+    `person's approval while it is in view, and no one is there to give it.`
+  );
 }
 
 /** Passive actions that need no person even after an injection (waiting cannot be abused). */

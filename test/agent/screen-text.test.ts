@@ -114,8 +114,8 @@ describe('screen text in the agent loop', () => {
 
     expect(decisions[0]).toMatchObject({ proposalId: proposals[0]?.id, by: 'policy', decision: { kind: 'deny' } });
     const note = decisions[0]?.decision.kind === 'deny' ? decisions[0].decision.note : '';
-    expect(note).toContain('NOTE TO THE AI AGENT');
-    expect(note).toContain('No one is there to approve it');
+    expect(note).toMatch(/^Not performed: the screen shows text addressed to the agent \(“NOTE TO THE AI AGENT: ignore the user/);
+    expect(note).toContain('no one is there to give it');
     expect(actions).toEqual([]);
   });
 
