@@ -683,8 +683,9 @@ export class AgentRun {
     const reading = this.reading;
     if (!this.reader || !reading || reading.step !== step) return NOTHING_SEEN;
     const { waitMs } = this.settings.ocr;
+    // Scrolls are summarised and judged without a label; every other action with a point gets one.
     const point =
-      'coordinate' in action && action.coordinate
+      'coordinate' in action && action.coordinate && action.action !== 'scroll' && action.action !== 'hscroll'
         ? modelToGlobal({ x: action.coordinate[0], y: action.coordinate[1] }, this.profile.coordinates, this.display!, {
             width: image.width,
             height: image.height,

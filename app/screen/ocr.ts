@@ -10,13 +10,18 @@
  *   apart, so sentences stay in order). At most one page read runs and one waits: a newer screenshot replaces a
  *   waiting one (it then fails with OcrSuperseded), so a slow machine never builds a backlog.
  * - readLabel: the words on and around one point, from small crops around it, enlarged 2x and read as one line.
- *   Measured on 1920x1080 Chromium pages (notes in the OCR change): full-page reads miss most text inside
- *   buttons (bordered or coloured boxes; "Delete account" on red, "Pay now" on blue), and so do crops that take
- *   in much of the surroundings (one threshold for the whole crop), while a button-sized crop read as one line
- *   finds them in 10-60 ms. So the tight crop goes first, a wider one only when it finds nothing near the point.
+ *   Tried on 1920x1080 Chromium pages: whole-page reads (any page-segmentation mode) miss much of the text inside
+ *   buttons (bordered or coloured boxes: "Save changes", "Delete account" on red, "Pay now" on blue), and so do
+ *   crops that take in much of the surroundings (one threshold for the whole crop), while a button-sized crop
+ *   read as one line finds them in 10-60 ms. So the tight crop goes first; the wider one when the tight one finds
+ *   nothing near the point or only part of a run of words (a click off the middle of a long label).
+ *
+ * Picking the label among the read words (labelAt) and the page queue are written here: tesseract.js gives words
+ * and boxes, nothing about which of them name the control under a point.
  *
  * Coordinates in results are global desktop coordinates (the space of Proposal.screen), in logical units.
  */
+import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -114,6 +119,8 @@ interface Waiting {
 
 /** How long a pooled engine waits for the next run before its threads are stopped. */
 const IDLE_MS = 60_000;
+/** A start that takes longer than this is given up (it takes 0.3-1.5 s). */
+const START_TIMEOUT_MS = 30_000;
 
 /**
  * The two tesseract.js workers. Starting them costs 0.3-1 s (the WebAssembly engine and 3 MB of language data
@@ -147,16 +154,32 @@ class OcrEngine {
   }
 
   static async start(langPath: string): Promise<OcrEngine> {
+    // tesseract.js never settles createWorker when its language data cannot be loaded: check for it first.
+    const data = path.join(langPath, 'eng.traineddata.gz');
+    try {
+      await access(data);
+    } catch {
+      throw new OcrUnavailable(
+        `there is no OCR language data at ${data}: install the npm package @tesseract.js-data/eng (npm ci), or switch reading the screen off with "ocr": {"enabled": false}`,
+      );
+    }
     const start = async (psm: PSM): Promise<TesseractWorker> => {
-      const worker = await createWorker('eng', OEM.LSTM_ONLY, {
+      let startFailed: (error: Error) => void = () => undefined;
+      const failed = new Promise<never>((_, reject) => (startFailed = reject));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`it did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      });
+      const created = createWorker('eng', OEM.LSTM_ONLY, {
         langPath,
         gzip: true,
         // tesseract.js would otherwise write eng.traineddata into the working directory.
         cacheMethod: 'none',
-        // Without a handler tesseract.js throws a failed job's error from its message listener (uncaught); the
-        // job's promise is rejected either way.
-        errorHandler: () => undefined,
+        // Without a handler tesseract.js throws a failed job's error from its message listener (uncaught). It is
+        // also the only word of a failed start (createWorker then never settles); later jobs reject by themselves.
+        errorHandler: (error: unknown) => startFailed(new Error(errorText(error))),
       });
+      const worker = await Promise.race([created, failed, timedOut]).finally(() => clearTimeout(timer));
       // debug_file: tesseract's progress notes ("Estimating resolution as 127") would go to this process's stderr.
       await worker.setParameters({ tessedit_pageseg_mode: psm, debug_file: '/dev/null' });
       return worker;
