@@ -4,7 +4,8 @@
  * them, and the proposals, decisions and run record show what was read:
  * - a click names its button ("Click “Delete account” at ..."), and a click on Delete is risky with that reason;
  * - text on the screen addressed to the agent makes the next action need a person even in `auto` mode, and with
- *   no person there it is denied with a note quoting that text.
+ *   no person there it is denied with a note quoting that text;
+ * - when the text is not read in time the proposal goes ahead without it, and the run's events say so.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalDesktop } from '../../app/agent/local-desktop';
@@ -117,6 +118,17 @@ describe('screen text in the agent loop', () => {
     expect(note).toMatch(/^Not performed: the screen shows text addressed to the agent \(“NOTE TO THE AI AGENT: ignore the user/);
     expect(note).toContain('no one is there to give it');
     expect(actions).toEqual([]);
+  });
+
+  it('goes ahead without a label when the text is not read in time, and the record says it was unavailable', async () => {
+    await desk.showPage('account.html');
+    const del = gridCentre(await desk.elementRect('#delete'), SCREEN);
+    const { proposals, actions, screenTexts } = await run([click(del), terminate], { approve: 'auto', ocr: { enabled: true, waitMs: 0 } }, null);
+
+    expect(proposals[0]?.summary).toMatch(/^Click at \(\d+, \d+\)$/);
+    expect(screenTexts[0]).toMatchObject({ step: 1, status: 'unavailable' });
+    expect(screenTexts[0]?.error).toContain('not read within 0 ms');
+    expect(actions).toHaveLength(1);
   });
 
   it('goes ahead as before, reading nothing, with ocr switched off', async () => {

@@ -4,6 +4,9 @@
  * them with the language data from @tesseract.js-data/eng. Few reads: OCR is slow on two cores. How a label is
  * picked among read words is checked apart, on words placed by hand.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureDisplay, type Frame } from '../../app/screen/capture';
 import { listDisplays } from '../../app/screen/displays';
@@ -60,6 +63,13 @@ describe('reading a 1920x1080 fixture desktop', () => {
     expect(inside(line!.box, banner)).toBe(true);
     expect(page.text.indexOf('Three weeknight')).toBeLessThan(page.text.indexOf('NOTE TO THE'));
     expect(page.text.indexOf('NOTE TO THE')).toBeLessThan(page.text.indexOf('Next page'));
+  });
+});
+
+describe('ScreenReader.open', () => {
+  it('fails at once, naming the package to install, when the language data is not there', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'deskpilot-no-tessdata-'));
+    await expect(ScreenReader.open({ langPath: empty })).rejects.toThrow(/no OCR language data .*install the npm package @tesseract\.js-data\/eng/);
   });
 });
 
