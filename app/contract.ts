@@ -39,6 +39,14 @@ export const SettleSchema = z.object({
 });
 export type Settle = z.infer<typeof SettleSchema>;
 
+export const OcrSettingsSchema = z.object({
+  /** Read the text on each screenshot (app/screen/ocr.ts): labels for proposed points, the on-screen injection check. */
+  enabled: z.boolean().default(true),
+  /** A proposal waits at most this long for the screenshot's text; then it goes ahead without it. */
+  waitMs: z.number().int().min(0).max(30_000).default(3_000),
+});
+export type OcrSettings = z.infer<typeof OcrSettingsSchema>;
+
 export const RunSettingsSchema = z.object({
   endpoint: z.string().url('endpoint must be a URL such as http://localhost:8000/v1'),
   model: z.string().min(1, 'model name is required (the name the server serves)'),
@@ -50,6 +58,7 @@ export const RunSettingsSchema = z.object({
   /** Index into the display list (0 = primary). */
   display: z.number().int().min(0).default(0),
   settle: SettleSchema.default({ enabled: true, quietMs: 300, maxMs: 3000 }),
+  ocr: OcrSettingsSchema.default({ enabled: true, waitMs: 3000 }),
   /** The same action on an unchanged screen this many times pauses the run and asks the person. */
   loopThreshold: z.number().int().min(2).max(20).default(3),
   /** Invalid replies fed back to the model before the run fails. */
@@ -110,6 +119,18 @@ export type Risk = z.infer<typeof RiskSchema>;
 /** The tool arguments as the model sent them once validated (computer_use / mobile_use). */
 export const ActionArgsSchema = z.record(z.string(), z.unknown()).and(z.object({ action: z.string() }));
 
+export const BoxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+
+/** What is at the proposed point, as read from the screen. */
+export const TargetSchema = z.object({
+  /** The text on or next to the point, e.g. "Delete account". */
+  label: z.string(),
+  source: z.literal('ocr'),
+  /** Where that text is, in global screen coordinates. */
+  box: BoxSchema.optional(),
+});
+export type Target = z.infer<typeof TargetSchema>;
+
 export const ProposalSchema = z.object({
   /** Unique within the run: `${step}.${index}`. */
   id: z.string(),
@@ -119,8 +140,10 @@ export const ProposalSchema = z.object({
   callId: z.string(),
   tool: z.string(),
   action: ActionArgsSchema,
-  /** One line a person reads: "Click at (412, 88)", "Type “hello”", "Press ctrl+w". */
+  /** One line a person reads: "Click “Delete account” at (412, 88)", "Type “hello”", "Press ctrl+w". */
   summary: z.string(),
+  /** The text at the point, when it could be read. */
+  target: TargetSchema.optional(),
   /** Global screen point the action will act on (mapped by app/screen/geometry.ts), if it has one. */
   screen: PointSchema.optional(),
   /** The same point on the screenshot the model saw, in that image's pixels, for drawing the marker. */
@@ -151,7 +174,8 @@ export const RUN_OUTCOMES = ['success', 'failure', 'answered', 'max-steps', 'sto
 export const RunOutcomeSchema = z.enum(RUN_OUTCOMES);
 export type RunOutcome = z.infer<typeof RunOutcomeSchema>;
 
-export const PHASES = ['capture', 'prepare', 'model', 'approval', 'act', 'settle'] as const;
+/** `ocr`: time the step's proposals waited for the screen's text (the read itself runs while the model thinks). */
+export const PHASES = ['capture', 'prepare', 'model', 'ocr', 'approval', 'act', 'settle'] as const;
 export const TimingsSchema = z.partialRecord(z.enum(PHASES), z.number());
 export type Timings = z.infer<typeof TimingsSchema>;
 
@@ -185,6 +209,19 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     image: ImageRefSchema,
     /** Size of the raw capture before resizing. */
     source: z.object({ width: z.number().int(), height: z.number().int() }),
+  }),
+  z.object({
+    ...base,
+    /** The text read on the step's screenshot, or why it could not be read (the proposals then went without it). */
+    type: z.literal('screen-text'),
+    step: z.number().int(),
+    status: z.enum(['read', 'unavailable']),
+    /** How long the read took. */
+    ms: z.number().optional(),
+    lines: z.number().int().optional(),
+    /** Text on the screen addressed to the agent, when found. */
+    injection: z.string().optional(),
+    error: z.string().optional(),
   }),
   z.object({ ...base, type: z.literal('model-request'), step: z.number().int(), attempt: z.number().int() }),
   z.object({ ...base, type: z.literal('reasoning-delta'), step: z.number().int(), delta: z.string() }),

@@ -15,6 +15,8 @@ import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../test/su
 export interface LoopFigures {
   steps: number;
   betweenMs: number[];
+  /** Per step: how long the proposals waited for the screen text (settings.ocr). */
+  ocrMs: number[];
   settleMs: number[];
   actMs: number[];
   captureMs: number[];
@@ -33,7 +35,14 @@ function percentile(values: number[], p: number): number {
  */
 let shared: FixtureDesktop | null = null;
 
-export async function measureAgentLoop(steps = 12, settleEnabled = true): Promise<LoopFigures> {
+export interface LoopOptions {
+  /** Read the screen text (settings.ocr.enabled); off unless asked, so the rows above stay the loop's own cost. */
+  ocr?: boolean;
+  /** The stand-in model answers after this long (a real model thinks; the OCR read runs meanwhile). */
+  thinkMs?: number;
+}
+
+export async function measureAgentLoop(steps = 12, settleEnabled = true, options: LoopOptions = {}): Promise<LoopFigures> {
   shared ??= await startFixtureDesktop({ width: 1920, height: 1080, terminal: false });
   const desktop = shared;
   const rects = await desktop.rects();
@@ -41,7 +50,8 @@ export async function measureAgentLoop(steps = 12, settleEnabled = true): Promis
   const server = await startFakeVllm({
     servedModel: 'bench',
     toolParser: true,
-    script: (_body, ctx) => {
+    script: async (_body, ctx) => {
+      if (options.thinkMs) await new Promise((resolve) => setTimeout(resolve, options.thinkMs));
       if (ctx.index >= steps) {
         return { toolCalls: [{ name: 'computer_use', arguments: { action: 'terminate', status: 'success' } }] };
       }
@@ -57,6 +67,7 @@ export async function measureAgentLoop(steps = 12, settleEnabled = true): Promis
       maxSteps: steps + 1,
       settle: { enabled: settleEnabled, quietMs: 300, maxMs: 3000 },
       loopThreshold: 20,
+      ocr: { enabled: options.ocr ?? false, waitMs: 3000 },
     });
     const local = await createLocalDesktop({ xDisplay: desktop.display.display });
     const run = new AgentRun('Click the buttons in turn.', settings, {
@@ -64,7 +75,7 @@ export async function measureAgentLoop(steps = 12, settleEnabled = true): Promis
       model: new ModelClient({ endpoint: settings.endpoint, model: settings.model }),
       approver: null,
     });
-    const figures: LoopFigures = { steps, betweenMs: [], settleMs: [], actMs: [], captureMs: [], prepareMs: [] };
+    const figures: LoopFigures = { steps, betweenMs: [], ocrMs: [], settleMs: [], actMs: [], captureMs: [], prepareMs: [] };
     let replyAt: number | null = null;
     run.on((event) => {
       if (event.type === 'model-reply') replyAt = performance.now();
@@ -74,6 +85,7 @@ export async function measureAgentLoop(steps = 12, settleEnabled = true): Promis
       }
       if (event.type === 'timings') {
         if (event.timings.settle !== undefined) figures.settleMs.push(event.timings.settle);
+        if (event.timings.ocr !== undefined) figures.ocrMs.push(event.timings.ocr);
         if (event.timings.act !== undefined) figures.actMs.push(event.timings.act);
         if (event.timings.capture !== undefined) figures.captureMs.push(event.timings.capture);
         if (event.timings.prepare !== undefined) figures.prepareMs.push(event.timings.prepare);

@@ -5,10 +5,11 @@
  * - the plain screenshot-desktop path (ImageMagick `import`) followed by the same preparation;
  * then encoder settings at 1920x1080, and action latencies (app/input's perform() when it is there, else raw
  * nut-js calls). Each size runs on its own Xvfb showing a desktop-like picture; the pipelines take turns frame by
- * frame so that background load hits them alike. Then the agent loop's own figures (bench/agent-loop.ts).
+ * frame so that background load hits them alike. Then the agent loop's own figures (bench/agent-loop.ts, screen
+ * text off), and what reading the screen text costs and adds per step (bench/ocr.ts).
  * Medians and 95th percentiles (nearest rank), in milliseconds.
  *
- *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--json FILE]
+ *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--no-ocr] [--json FILE]
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
 import { listDisplays } from '../app/screen/displays';
-import { captureDisplay } from '../app/screen/capture';
+import { captureDisplay, type Frame } from '../app/screen/capture';
 import { prepareImage, PNG_COMPRESSION_LEVEL, type RawImage } from '../app/screen/prepare';
 import { grabRaw, useNativeDisplay } from '../app/screen/native';
 import { smartResize } from '../app/screen/smart-resize';
@@ -36,11 +37,12 @@ interface Args {
   sizes: Array<[number, number]>;
   actions: boolean;
   agentLoop: boolean;
+  ocr: boolean;
   json?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { frames: 25, sizes: [[1280, 800], [1920, 1080], [3840, 2160]], actions: true, agentLoop: true };
+  const args: Args = { frames: 25, sizes: [[1280, 800], [1920, 1080], [3840, 2160]], actions: true, agentLoop: true, ocr: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -57,8 +59,9 @@ function parseArgs(argv: string[]): Args {
       });
     } else if (a === '--no-actions') args.actions = false;
     else if (a === '--no-agent-loop') args.agentLoop = false;
+    else if (a === '--no-ocr') args.ocr = false;
     else if (a === '--json') args.json = value();
-    else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --json FILE`);
+    else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --no-ocr, --json FILE`);
   }
   return args;
 }
@@ -379,7 +382,7 @@ async function main(): Promise<void> {
   out.risk = risk;
   process.stdout.write(`Risk check per action on adversarial inputs (ms)\n${riskTable(risk)}\n\n`);
   const sizeResults: SizeResult[] = [];
-  let frame1080: RawImage | undefined;
+  let frame1080: Frame | undefined;
   let actionTarget: { x: XDisplay; display: Display } | undefined;
   for (const [width, height] of args.sizes) {
     const x = await startBenchXvfb(width, height);
@@ -444,6 +447,12 @@ async function main(): Promise<void> {
     } catch (error) {
       process.stdout.write(`\nAgent loop benchmark not run: ${error instanceof Error ? error.message : String(error)}\n`);
     }
+  }
+  if (args.ocr && frame1080) {
+    const { benchOcr, ocrReport } = await import('./ocr');
+    const ocr = await benchOcr(frame1080, Math.max(3, Math.round(args.frames / 5)), Math.max(6, Math.round(args.frames / 2)));
+    out.ocr = ocr;
+    process.stdout.write(`\n${ocrReport(ocr)}\n`);
   }
   if (args.json) await writeFile(args.json, `${JSON.stringify(out, null, 2)}\n`);
 }

@@ -8,7 +8,12 @@
  * - stop aborts the model stream, cancels a pending approval, releases held keys and buttons, and no input event is
  *   sent after it;
  * - pause holds before the next action;
- * - the same action proposed on an unchanged screen `loopThreshold` times pauses the run and asks the person.
+ * - the same action proposed on an unchanged screen `loopThreshold` times pauses the run and asks the person;
+ * - screen text (settings.ocr): each screenshot is read by OCR in worker threads while the model thinks; a proposal
+ *   waits for it at most `ocr.waitMs` (then goes ahead without it, and the record says so). The text names the
+ *   control at each proposed point ("Click “Delete account” at ...", risky when it deletes, pays, sends ...), and
+ *   text addressed to the agent makes every action need a person while the model can still see that screenshot
+ *   (app/policy/screen-risk.ts), in every approval mode.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -32,9 +37,20 @@ import type { FunctionTool } from '../model/tools';
 import { ApprovalPolicy, actionKey, summarizeAction, type Approver, type PolicyResult } from '../policy/approval';
 import { activeDenyRules } from '../policy/default-deny-rules';
 import { classifyRisk, type RiskContext } from '../policy/risk';
+import {
+  findInjection,
+  injectionDenyNote,
+  injectionReason,
+  InjectionWatch,
+  labelRisk,
+  needsPersonAfterInjection,
+  withScreenReasons,
+  type InjectionSighting,
+} from '../policy/screen-risk';
 import type { WindowProbe } from '../policy/windows';
 import type { Recorder } from '../runs/recorder';
 import { isInsideSpace, modelToGlobal, modelToImage, type Display, type Point } from '../screen/geometry';
+import { OcrUnavailable, ScreenReader, type LabelText, type PageText } from '../screen/ocr';
 import { frameDifference, prepareImage, type ModelImage } from '../screen/prepare';
 import type { Desktop, Frame } from './desktop';
 import { History, type ImageInput } from './history';
@@ -76,12 +92,21 @@ const SYSTEM_PROMPT = 'You are a helpful assistant.';
 /** Pixel-change fraction below which two frames count as the same screen. */
 const UNCHANGED = 0.002;
 const SETTLE_POLL_MS = 60;
+const TIMED_OUT = Symbol('timed out');
 
 export class StopRequested extends Error {
   override name = 'StopRequested';
 }
 
 type Listener = (event: RunEvent) => void;
+
+/** What the screen text says about one proposal: the label at its point, and a sighting the model can still see. */
+interface ScreenSeen {
+  label: LabelText | null;
+  sighting: InjectionSighting | null;
+}
+
+const NOTHING_SEEN: ScreenSeen = { label: null, sighting: null };
 
 export class AgentRun {
   readonly runId: string;
@@ -101,6 +126,14 @@ export class AgentRun {
   private readonly denyRules: DenyRule[];
   /** Loop detection: consecutive identical proposals on the same screen. */
   private repeat = { key: '', screen: '', count: 0 };
+  /** Screen text: the reader (null when it could not start), the current step's screenshot and its page read. */
+  private reader: Promise<ScreenReader | null> | null = null;
+  private readerReady: ScreenReader | null = null;
+  private readerError = '';
+  private readerClosed = false;
+  private reading: { step: number; frame: Frame; page: Promise<PageText | null>; waited: PageText | null | undefined } | null =
+    null;
+  private readonly injections: InjectionWatch;
 
   constructor(
     readonly instruction: string,
@@ -121,6 +154,8 @@ export class AgentRun {
       space: this.profile.coordinates,
     });
     this.history = new History(this.profile);
+    // A screenshot stays in the model's view for this many requests (History.render keeps the latest ones).
+    this.injections = new InjectionWatch(this.profile.history.images);
   }
 
   get state(): RunState {
@@ -208,6 +243,16 @@ export class AgentRun {
       runDir: this.deps.recorder?.dir ?? '',
     });
     this.setState('running');
+    if (this.settings.ocr.enabled) {
+      // Started now, ready while the first screenshot is taken and the model thinks (about a second).
+      this.reader = ScreenReader.open().then(
+        (reader) => (this.readerReady = reader),
+        (error: unknown) => {
+          this.readerError = errorText(error);
+          return null;
+        },
+      );
+    }
     let result: RunResult;
     try {
       result = await this.loop();
@@ -222,6 +267,7 @@ export class AgentRun {
       };
     } finally {
       await this.deps.desktop.releaseAll().catch(() => undefined);
+      await this.closeReader();
     }
     this.emit({ type: 'run-finished', outcome: result.outcome, message: result.message, steps: result.steps });
     this.setState(result.outcome === 'error' ? 'failed' : 'done', result.message);
@@ -256,6 +302,7 @@ export class AgentRun {
       this.checkStopped();
       this.stepsTaken = step;
       this.observe(step, display, frame, image, imageInput);
+      this.startReading(step, frame);
       const screenHash = createHash('sha1').update(image.data).digest('hex');
       if (step === 1) this.history.start(this.instruction, imageInput);
 
@@ -264,7 +311,7 @@ export class AgentRun {
         return this.finish('error', `the model gave ${this.settings.maxInvalidReplies + 1} invalid replies in a row`);
       }
 
-      const outcome = await this.act(step, reply, image, screenHash, timings);
+      const outcome = await this.act(step, reply, image, frame, screenHash, timings);
       if (outcome.end) {
         this.emit({ type: 'timings', step, timings });
         return outcome.end;
@@ -391,6 +438,7 @@ export class AgentRun {
     step: number,
     reply: { calls: ParsedCall[]; reasoning: string | null; text: string },
     image: ModelImage,
+    frame: Frame,
     screenHash: string,
     timings: Timings,
   ): Promise<{ end?: RunResult; frame?: Frame; results: Array<{ callId: string; name: string; text: string }> }> {
@@ -422,7 +470,8 @@ export class AgentRun {
       }
 
       const riskContext = await this.riskContext(action, modelText, image);
-      let proposal = this.propose(step, index, call.id, action, image, riskContext);
+      let seen = await this.timed(timings, 'ocr', () => this.screenSeen(step, action, image, frame));
+      let proposal = this.propose(step, index, call.id, action, image, riskContext, seen);
       this.emit({ type: 'proposal', proposal });
 
       // Loop detection: the same action, proposed again on a screen that did not change.
@@ -444,7 +493,7 @@ export class AgentRun {
       }
 
       await this.pauseGate();
-      const decided = await this.timed(timings, 'approval', () => this.decide(proposal, looping, riskContext));
+      const decided = await this.timed(timings, 'approval', () => this.decide(proposal, looping, riskContext, seen.sighting));
       this.emit({ type: 'decision', proposalId: proposal.id, decision: decided.decision, by: decided.by });
       const decision = decided.decision;
 
@@ -467,7 +516,8 @@ export class AgentRun {
         // The policy validated the edit with the same schemas as a model reply; parse again for the type.
         action = ComputerActionSchema.parse(decided.edited?.action ?? decision.action);
         this.lastAction = action;
-        proposal = this.propose(step, index, call.id, action, image, riskContext);
+        seen = await this.timed(timings, 'ocr', () => this.screenSeen(step, action, image, frame));
+        proposal = this.propose(step, index, call.id, action, image, riskContext, seen);
       }
       if (looping) this.repeat = { key: '', screen: '', count: 0 };
 
@@ -549,6 +599,7 @@ export class AgentRun {
     action: ComputerAction,
     image: ModelImage,
     riskContext: RiskContext,
+    seen: ScreenSeen = NOTHING_SEEN,
   ): Proposal {
     const display = this.display!;
     const imageSize = { width: image.width, height: image.height };
@@ -562,7 +613,12 @@ export class AgentRun {
       screen = modelToGlobal(point, this.profile.coordinates, display, imageSize);
       imagePoint = modelToImage(point, this.profile.coordinates, imageSize, imageSize);
     }
-    const risk = classifyRisk(action, riskContext, this.denyRules);
+    const label = seen.label?.text;
+    const screenReasons = [
+      labelRisk(action, label),
+      seen.sighting && needsPersonAfterInjection(action) ? injectionReason(seen.sighting, step) : null,
+    ].filter((reason): reason is string => reason !== null);
+    const risk = withScreenReasons(classifyRisk(action, riskContext, this.denyRules), screenReasons);
     return {
       id: `${step}.${index}`,
       step,
@@ -570,24 +626,141 @@ export class AgentRun {
       callId,
       tool: this.profile.tool,
       action: action as Record<string, unknown> & { action: string },
-      summary: summarizeAction(action, screen),
+      summary: summarizeAction(action, screen, undefined, label),
+      ...(seen.label ? { target: { label: seen.label.text, source: 'ocr' as const, box: seen.label.box } } : {}),
       ...(screen ? { screen } : {}),
       ...(imagePoint ? { imagePoint } : {}),
       risk,
     };
   }
 
-  private async decide(proposal: Proposal, forceAsk: boolean, context: RiskContext): Promise<PolicyResult> {
+  private async decide(
+    proposal: Proposal,
+    looping: boolean,
+    context: RiskContext,
+    sighting: InjectionSighting | null,
+  ): Promise<PolicyResult> {
+    // After text addressed to the agent, a person decides whatever the mode (a deny rule still denies first).
+    const steered = sighting !== null && proposal.risk.level !== 'blocked' && needsPersonAfterInjection(proposal.action);
+    const forceAsk = looping || steered;
     const passive = proposal.action.action === 'wait';
     if (passive && !forceAsk) return { decision: { kind: 'approve' }, by: 'policy' };
     this.setState('awaiting-approval');
     this.emit({ type: 'approval-requested', proposal });
     try {
+      if (steered && !this.deps.approver) {
+        return { decision: { kind: 'deny', note: injectionDenyNote(sighting, proposal.step) }, by: 'policy' };
+      }
       if (forceAsk) return await this.policy.askPerson(proposal, this.abort.signal, context);
       return await this.policy.decide(proposal, this.abort.signal, context);
     } finally {
       if (!this.abort.signal.aborted) this.setState('running');
     }
+  }
+
+  // ------------------------------------------------------------------------------------------------ screen text
+
+  /** Start reading the step's screenshot (in the reader's worker thread: the loop goes on to ask the model). */
+  private startReading(step: number, frame: Frame): void {
+    if (!this.reader) return;
+    const started = performance.now();
+    const page = this.reader
+      .then((reader) => {
+        if (!reader) throw new OcrUnavailable(this.readerError);
+        return reader.readPage(frame);
+      })
+      .then(
+        (text) => {
+          const injection = findInjection(text.text);
+          if (injection) this.injections.record({ step, text: injection });
+          this.emitScreenText({
+            step,
+            status: 'read',
+            ms: performance.now() - started,
+            lines: text.lines.length,
+            ...(injection ? { injection } : {}),
+          });
+          return text;
+        },
+        (error: unknown) => {
+          this.emitScreenText({ step, status: 'unavailable', error: errorText(error) });
+          return null;
+        },
+      );
+    this.reading = { step, frame, page, waited: undefined };
+  }
+
+  /**
+   * What the screen text says about one action: the label at its point (read now, from a crop: tens of ms) and
+   * a sighting of text addressed to the agent (the step's page read, awaited once per step). Each waits at most
+   * `ocr.waitMs`; Stop ends the wait at once.
+   */
+  private async screenSeen(step: number, action: ComputerAction, image: ModelImage, frame: Frame): Promise<ScreenSeen> {
+    const reading = this.reading;
+    if (!this.reader || !reading || reading.step !== step) return NOTHING_SEEN;
+    const { waitMs } = this.settings.ocr;
+    // Scrolls are summarised and judged without a label; every other action with a point gets one.
+    const point =
+      'coordinate' in action && action.coordinate && action.action !== 'scroll' && action.action !== 'hscroll'
+        ? modelToGlobal({ x: action.coordinate[0], y: action.coordinate[1] }, this.profile.coordinates, this.display!, {
+            width: image.width,
+            height: image.height,
+          })
+        : null;
+    const label = point
+      ? this.reader.then((reader) => reader?.readLabel(frame, point) ?? null).catch(() => null)
+      : Promise.resolve(null);
+    const [page, labelText] = await Promise.all([
+      reading.waited !== undefined ? reading.waited : this.within(reading.page, waitMs),
+      this.within(label, waitMs),
+    ]);
+    if (reading.waited === undefined) {
+      reading.waited = page === TIMED_OUT ? null : page;
+      if (page === TIMED_OUT) {
+        this.emitScreenText({
+          step,
+          status: 'unavailable',
+          error: `the screen text was not read within ${waitMs} ms; the step's actions went ahead without it`,
+        });
+      }
+    }
+    return {
+      label: labelText === TIMED_OUT ? null : labelText,
+      sighting: needsPersonAfterInjection(action) ? this.injections.activeAt(step) : null,
+    };
+  }
+
+  /** The promise's value, or TIMED_OUT after `ms`. Throws StopRequested as soon as the run is stopped. */
+  private async within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+    const signal = this.abort.signal;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      return await Promise.race([
+        work,
+        new Promise<typeof TIMED_OUT>((resolve) => {
+          timer = setTimeout(() => resolve(TIMED_OUT), ms);
+          onAbort = () => resolve(TIMED_OUT);
+          signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      this.checkStopped();
+    }
+  }
+
+  private emitScreenText(event: Omit<Extract<RunEventInit, { type: 'screen-text' }>, 'type'>): void {
+    // A read that ends after the run does not write into a closed record.
+    if (!this.readerClosed) this.emit({ type: 'screen-text', ...event });
+  }
+
+  /** Stop the OCR threads; a reader still starting is closed once it is up (a stopped run does not wait for it). */
+  private async closeReader(): Promise<void> {
+    this.readerClosed = true;
+    if (this.readerReady) await this.readerReady.close();
+    else void this.reader?.then((reader) => reader?.close());
   }
 
   /**

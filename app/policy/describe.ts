@@ -65,34 +65,40 @@ function at(action: { coordinate?: readonly [number, number] }, screen?: Point):
   return 'the pointer';
 }
 
+/** "at (812, 430)", or with the text read at the point "“Delete account” at (812, 430)". */
+function where(action: { coordinate?: readonly [number, number] }, screen?: Point, label?: string): string {
+  return `${label ? `${quoteText(label)} ` : ''}at ${at(action, screen)}`;
+}
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /**
  * One line a person reads: "Click at (412, 88)", "Type “hello” (5 chars)", "Press ctrl+w". With `screen` the
- * point is the mapped screen point; without it, the model's point is named as such.
+ * point is the mapped screen point; without it, the model's point is named as such. `label` is the text read at
+ * the point (app/screen/ocr.ts): "Click “Delete account” at (812, 430)".
  */
-export function summarizeAction(action: AnyAction, screen?: Point, screen2?: Point): string {
+export function summarizeAction(action: AnyAction, screen?: Point, screen2?: Point, label?: string): string {
   switch (action.action) {
     case 'key':
       return 'keys' in action ? `Press ${comboOf(action)}` : `Press the ${action.text} key`;
     case 'type':
       return `Type ${quoteText(action.text)} (${plural([...action.text].length, 'char')})`;
     case 'mouse_move':
-      return `Move the mouse to ${at(action, screen)}`;
+      return label ? `Move the mouse to ${where(action, screen, label)}` : `Move the mouse to ${at(action, screen)}`;
     case 'left_click':
-      return `Click at ${at(action, screen)}`;
+      return `Click ${where(action, screen, label)}`;
     case 'left_click_drag':
-      return `Drag to ${at(action, screen)}`;
+      return label ? `Drag to ${where(action, screen, label)}` : `Drag to ${at(action, screen)}`;
     case 'right_click':
-      return `Right-click at ${at(action, screen)}`;
+      return `Right-click ${where(action, screen, label)}`;
     case 'middle_click':
-      return `Middle-click at ${at(action, screen)}`;
+      return `Middle-click ${where(action, screen, label)}`;
     case 'double_click':
-      return `Double-click at ${at(action, screen)}`;
+      return `Double-click ${where(action, screen, label)}`;
     case 'triple_click':
-      return `Triple-click at ${at(action, screen)}`;
+      return `Triple-click ${where(action, screen, label)}`;
     case 'scroll':
     case 'hscroll': {
       // Positive pixels scroll up (and, horizontally, right) per the tool text.
@@ -108,7 +114,7 @@ export function summarizeAction(action: AnyAction, screen?: Point, screen2?: Poi
     case 'answer':
       return `Answer ${quoteText(action.text)}`;
     case 'click':
-      return `Tap at ${at(action, screen)}`;
+      return `Tap ${where(action, screen, label)}`;
     case 'long_press':
       return `Long-press at ${at(action, screen)}${action.time !== undefined ? ` for ${action.time} s` : ''}`;
     case 'swipe': {

@@ -249,8 +249,9 @@ export function shellCommandHint(text: string, readings: readonly string[] = she
   return null;
 }
 
-/** Text on the screen addressed to an AI agent rather than to the person: classic prompt injection. */
-const SCREEN_INJECTION = new PatternList([
+/** Text on the screen addressed to an AI agent rather than to the person: classic prompt injection. Also used on
+    the text read from each screenshot (app/policy/screen-risk.ts). */
+export const SCREEN_INJECTION = new PatternList([
   String.raw`\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:previous|prior|above|earlier|original|user'?s?)\s+(?:instructions?|prompts?|tasks?|rules)\b`,
   String.raw`\b(?:ai|llm|automated|computer[- ]use)\s+(?:agents?|assistants?|models?|bots?)\b[^.\n]{0,80}\b(?:must|should|need to|are (?:required|instructed)|have to|please)\b`,
   String.raw`\b(?:attention|note|message)\s+(?:to|for)\s+(?:the\s+)?(?:ai|llm|agent|assistant|model)\b`,

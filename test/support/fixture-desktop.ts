@@ -98,6 +98,13 @@ export interface FixtureDesktop {
   focusTerminal(): Promise<void>;
   /** Screen rectangle of the terminal window. */
   terminalRect(): Promise<Rect>;
+  /**
+   * Show another page of resources/fixture-desktop/ in the kiosk window (e.g. 'account.html'), painted when this
+   * resolves. The recording helpers above belong to index.html: showPage('index.html') brings them back.
+   */
+  showPage(file: string): Promise<void>;
+  /** Screen rectangle of the first element matching a CSS selector on the page shown. */
+  elementRect(selector: string): Promise<Rect>;
   stop(): Promise<void>;
 }
 
@@ -289,6 +296,21 @@ export async function startFixtureDesktop(options: FixtureOptions): Promise<Fixt
         const out = await xdotool('getwindowgeometry', '--shell', terminalWindow);
         const get = (k: string): number => Number(new RegExp(`^${k}=(-?\\d+)$`, 'm').exec(out)?.[1] ?? NaN);
         return { x: get('X'), y: get('Y'), width: get('WIDTH'), height: get('HEIGHT') };
+      },
+      async showPage(file) {
+        await page.goto(pathToFileURL(path.join(RESOURCES, file)).href, { waitUntil: 'load' });
+        if (file === 'index.html') {
+          await until('the page script', 30_000, async () =>
+            (await page.evaluate(() => typeof (window as unknown as { __fixture?: unknown }).__fixture === 'object')) ? true : undefined,
+          );
+        }
+        // Two animation frames: the page has been painted to the screen, not only laid out.
+        await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+      },
+      async elementRect(selector) {
+        const box = await page.locator(selector).first().boundingBox();
+        if (!box) throw new Error(`fixture desktop: no visible element matches ${selector}`);
+        return box;
       },
       stop,
     };

@@ -108,7 +108,7 @@ describe('the compact view', () => {
     await full.getByLabel('Instruction').fill('Press the buttons A, B and C in order.');
     await full.getByRole('button', { name: 'Run', exact: true }).click();
 
-    const question = compact.getByRole('region', { name: /^Proposed action: Click at/ });
+    const question = compact.getByRole('region', { name: /^Proposed action: Click / });
     await question.waitFor();
     await button('Approve').waitFor();
     await full.close();
@@ -138,7 +138,7 @@ describe('the compact view', () => {
   });
 
   it('Deny with a note, keyboard only: nothing happens and the note reaches the model', async () => {
-    await compact.getByRole('region', { name: /^Proposed action: Click at/ }).waitFor();
+    await compact.getByRole('region', { name: /^Proposed action: Click / }).waitFor();
     await compact.getByRole('heading', { name: 'Step 2' }).waitFor();
     await button('Approve').waitFor();
     expect(await compact.getByLabel('Model text').textContent()).toBe('Pressing B.');

@@ -124,7 +124,7 @@ describe('deskpilot ui in Chromium', () => {
     await approveButton().waitFor();
     expect(await page.evaluate(() => (window as unknown as { __order: string[] }).__order)).toEqual(['reasoning', 'approve']);
     expect(await page.getByLabel('Reasoning, step 1').textContent()).toBe(REASONING);
-    const card = page.getByRole('article', { name: /Proposed action: Click at/ });
+    const card = page.getByRole('article', { name: /Proposed action: Click / });
     await card.waitFor();
     expect(await card.textContent()).toContain('Not risky');
     expect(await page.getByRole('status', { name: 'Run state' }).textContent()).toContain('Waiting for your approval');
@@ -153,7 +153,7 @@ describe('deskpilot ui in Chromium', () => {
   });
 
   it('Deny with a note (keyboard only) performs nothing and the note reaches the model in the next request', async () => {
-    await page.getByRole('article', { name: /Proposed action: Click at/ }).nth(1).waitFor();
+    await page.getByRole('article', { name: /Proposed action: Click / }).nth(1).waitFor();
     await approveButton().waitFor();
     // The new question takes the focus (nobody was typing); Tab reaches the note, then Approve, then Deny.
     await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label')?.startsWith('Proposed action'));
@@ -179,7 +179,7 @@ describe('deskpilot ui in Chromium', () => {
   });
 
   it('a second viewer that connects mid-run sees the run so far and the open question', async () => {
-    await page.getByRole('article', { name: /Proposed action: Click at/ }).nth(2).waitFor();
+    await page.getByRole('article', { name: /Proposed action: Click / }).nth(2).waitFor();
     await approveButton().waitFor();
     const late = await browser.newPage({ viewport: { width: 420, height: 900 } });
     try {
@@ -198,7 +198,7 @@ describe('deskpilot ui in Chromium', () => {
   });
 
   it('Edit: an edit the engine refuses is explained and nothing happens; a point picked on the screenshot is performed instead', async () => {
-    await page.getByRole('article', { name: /Proposed action: Click at/ }).nth(2).waitFor();
+    await page.getByRole('article', { name: /Proposed action: Click / }).nth(2).waitFor();
     await approveButton().waitFor();
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
     const editor = page.getByLabel('Edited action (JSON)');
