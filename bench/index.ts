@@ -8,7 +8,9 @@
  * frame so that background load hits them alike. Then the agent loop's own figures (bench/agent-loop.ts).
  * Medians and 95th percentiles (nearest rank), in milliseconds.
  *
- *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--json FILE]
+ * Last, the parser on adversarial replies (bench/parse.ts); `--only parse` runs just that, with no X display.
+ *
+ *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--only parse] [--json FILE]
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -35,6 +37,8 @@ interface Args {
   sizes: Array<[number, number]>;
   actions: boolean;
   agentLoop: boolean;
+  /** Run only this part (`parse`). */
+  only?: 'parse';
   json?: string;
 }
 
@@ -57,7 +61,11 @@ function parseArgs(argv: string[]): Args {
     } else if (a === '--no-actions') args.actions = false;
     else if (a === '--no-agent-loop') args.agentLoop = false;
     else if (a === '--json') args.json = value();
-    else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --json FILE`);
+    else if (a === '--only') {
+      const part = value();
+      if (part !== 'parse') throw new Error(`--only takes "parse", got "${part}"`);
+      args.only = part;
+    } else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --only parse, --json FILE`);
   }
   return args;
 }
@@ -361,9 +369,23 @@ function raisePriority(): void {
   }
 }
 
+/** The parser benchmark (bench/parse.ts): printed, and kept under `parse` in the JSON. */
+async function benchParse(out: Record<string, unknown>): Promise<void> {
+  const { measureParse, parseTable } = await import('./parse');
+  const parse = measureParse();
+  out.parse = parse;
+  process.stdout.write(`\n${parseTable(parse)}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   raisePriority();
+  if (args.only === 'parse') {
+    const out: Record<string, unknown> = {};
+    await benchParse(out);
+    if (args.json) await writeFile(args.json, `${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
   const profile = getProfile('qwen3-vl');
   const out: Record<string, unknown> = {};
   const header =
@@ -438,6 +460,7 @@ async function main(): Promise<void> {
       process.stdout.write(`\nAgent loop benchmark not run: ${error instanceof Error ? error.message : String(error)}\n`);
     }
   }
+  await benchParse(out);
   if (args.json) await writeFile(args.json, `${JSON.stringify(out, null, 2)}\n`);
 }
 
