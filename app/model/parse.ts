@@ -321,13 +321,22 @@ function bareCall(text: string): unknown {
 /**
  * Bare call objects standing on their own lines (no `<tool_call>` tags), with a known tool name. An object that
  * is not a call (broken JSON, or a wrapper) is looked into one level: the line-start objects right inside it are
- * tried on their own. Deeper nesting is not looked into, so each character reaches JSON.parse at most twice.
+ * tried on their own. Deeper nesting is not looked into, so each character reaches JSON.parse at most twice; and
+ * an object in which no tool name is written (as "computer_use", ...) is not handed to JSON.parse at all.
  */
 function takeBareCalls(text: string): { values: unknown[]; rest: string } {
   const values: unknown[] = [];
   let rest = '';
   let pos = 0;
+  // The next place each tool name is written; objects are tried in order of their start, so each moves forward only.
+  const names = TOOL_NAMES.map((name) => ({ literal: JSON.stringify(name), at: -2 }));
+  const namesATool = (start: number, end: number): boolean =>
+    names.some((name) => {
+      if (name.at !== -1 && name.at < start) name.at = text.indexOf(name.literal, start);
+      return name.at >= 0 && name.at < end;
+    });
   const take = (start: number, end: number): boolean => {
+    if (!namesATool(start, end)) return false;
     const value = bareCall(text.slice(start, end));
     if (value === undefined) return false;
     values.push(value);
