@@ -1,7 +1,7 @@
 /**
  * Generated model replies that used to make the parser (or the client's stream assembly) super-linear, and
  * mixed/random ones, at any size. Shared by the parser benchmark (bench/parse.ts), the per-path regression tests
- * (test/model/parse-slow-paths.test.ts) and the stop test (test/agent/stop-adversarial.test.ts).
+ * (test/model/parse-slow-paths.test.ts) and the stop test (test/agent/adversarial-replies.test.ts).
  *
  * Each `text` is what `deskpilot parse` would read on stdin (raw content, or a chat-completion JSON); `repeat`
  * builds a text of about `size` characters from a repeated piece.
