@@ -9,7 +9,10 @@
  * text off), and what reading the screen text costs and adds per step (bench/ocr.ts).
  * Medians and 95th percentiles (nearest rank), in milliseconds.
  *
- *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--no-ocr] [--json FILE]
+ * First the risk check (bench/risk.ts) and last the parser (bench/parse.ts) on adversarial inputs; `--only risk` or
+ * `--only parse` runs just that, with no X display.
+ *
+ *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--no-ocr] [--only parse|risk] [--json FILE]
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -26,6 +29,7 @@ import { getProfile, ProfileSchema, type Profile } from '../app/model/profiles';
 import { ComputerActionSchema } from '../app/model/actions';
 import type { Display } from '../app/screen/geometry';
 import { paintScene } from './scene';
+import { measureRisk, riskTable } from './risk';
 import { reapOnExit } from '../app/platform/reaper';
 
 interface XDisplay {
@@ -38,6 +42,8 @@ interface Args {
   actions: boolean;
   agentLoop: boolean;
   ocr: boolean;
+  /** Run only this part (no X display needed for either). */
+  only?: 'parse' | 'risk';
   json?: string;
 }
 
@@ -61,7 +67,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-agent-loop') args.agentLoop = false;
     else if (a === '--no-ocr') args.ocr = false;
     else if (a === '--json') args.json = value();
-    else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --no-ocr, --json FILE`);
+    else if (a === '--only') {
+      const part = value();
+      if (part !== 'parse' && part !== 'risk') throw new Error(`--only takes "parse" or "risk", got "${part}"`);
+      args.only = part;
+    } else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --no-ocr, --only parse|risk, --json FILE`);
   }
   return args;
 }
@@ -366,9 +376,31 @@ function raisePriority(): void {
   }
 }
 
+/** The parser benchmark (bench/parse.ts): printed, and kept under `parse` in the JSON. */
+async function benchParse(out: Record<string, unknown>): Promise<void> {
+  const { measureParse, parseTable } = await import('./parse');
+  const parse = measureParse();
+  out.parse = parse;
+  process.stdout.write(`\n${parseTable(parse)}\n`);
+}
+
+/** The risk check on adversarial 1 MB inputs (bench/risk.ts): printed, and kept under `risk` in the JSON. */
+function benchRisk(out: Record<string, unknown>): void {
+  const risk = measureRisk();
+  out.risk = risk;
+  process.stdout.write(`Risk check per action on adversarial inputs (ms)\n${riskTable(risk)}\n\n`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   raisePriority();
+  if (args.only) {
+    const out: Record<string, unknown> = {};
+    if (args.only === 'parse') await benchParse(out);
+    else benchRisk(out);
+    if (args.json) await writeFile(args.json, `${JSON.stringify(out, null, 2)}\n`);
+    return;
+  }
   const profile = getProfile('qwen3-vl');
   const out: Record<string, unknown> = {};
   const header =
@@ -376,11 +408,7 @@ async function main(): Promise<void> {
     `profile ${profile.id} (${profile.image.format}, png level ${PNG_COMPRESSION_LEVEL}), ${args.frames} frames per size; ` +
     `priority ${raisedPriority ? 'raised (nice -10)' : 'normal'}`;
   process.stdout.write(`${header}\n\n`);
-  // The risk check on adversarial 1 MB inputs (bench/risk.ts; no X display needed).
-  const { measureRisk, riskTable } = await import('./risk');
-  const risk = measureRisk();
-  out.risk = risk;
-  process.stdout.write(`Risk check per action on adversarial inputs (ms)\n${riskTable(risk)}\n\n`);
+  benchRisk(out);
   const sizeResults: SizeResult[] = [];
   let frame1080: Frame | undefined;
   let actionTarget: { x: XDisplay; display: Display } | undefined;
@@ -454,6 +482,7 @@ async function main(): Promise<void> {
     out.ocr = ocr;
     process.stdout.write(`\n${ocrReport(ocr)}\n`);
   }
+  await benchParse(out);
   if (args.json) await writeFile(args.json, `${JSON.stringify(out, null, 2)}\n`);
 }
 

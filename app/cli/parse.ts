@@ -1,10 +1,11 @@
 /**
  * `deskpilot parse [--profile P] [--screen WxH]`: read one model reply on stdin and print, as one JSON object,
- * what the app would do with it. Exit 0 whenever the input was read, whatever it contained; bad options exit 2.
+ * what the app would do with it. Exit 0 whenever the input was read, whatever it contained; bad options, and stdin
+ * longer than the profile's reply-size limit (limits.replyBytes), exit 2.
  */
 import type { Command } from 'commander';
 import { getProfile, DEFAULT_PROFILE_ID, type Profile } from '../model/profiles';
-import { parseReply, readReplyInput, ReplyInputError, type ParsedReply, type RawMessage } from '../model/parse';
+import { formatBytes, parseReply, readReplyInput, ReplyInputError, type ParsedReply, type RawMessage } from '../model/parse';
 import { modelToScreen, type Point, type Size } from '../screen/geometry';
 import { smartResize } from '../screen/smart-resize';
 import { UsageError } from './errors';
@@ -87,9 +88,24 @@ export function parseCommandOutput(input: string, given: Profile | null, screen:
   }
 }
 
-async function readStdin(): Promise<string> {
+/**
+ * All of stdin as text, refusing (UsageError, exit 2) as soon as it passes `limitBytes`: what is past the limit is
+ * not read, so a runaway pipe cannot fill the memory or keep the parser busy.
+ */
+export async function readStdin(limitBytes: number, profileId: string, input: AsyncIterable<Buffer | string> = process.stdin): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let length = 0;
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    length += bytes.length;
+    if (length > limitBytes) {
+      throw new UsageError(
+        `stdin is longer than ${formatBytes(limitBytes)}, the reply-size limit (limits.replyBytes of profile "${profileId}"); ` +
+          'the app would not read a reply that long either, so it was not parsed',
+      );
+    }
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -113,7 +129,10 @@ export function registerParse(program: Command): void {
         throw new UsageError(error instanceof Error ? error.message : String(error));
       }
       const screen = parseScreenSize(options.screen);
-      const output = parseCommandOutput(await readStdin(), profile, screen);
+      // The limit of the profile given, or of the default one (a reply is read before its profile is inferred).
+      const limitsOf = profile ?? getProfile(DEFAULT_PROFILE_ID);
+      const input = await readStdin(limitsOf.limits.replyBytes, limitsOf.id);
+      const output = parseCommandOutput(input, profile, screen);
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
     });
 }

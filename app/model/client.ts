@@ -10,7 +10,12 @@
  * - cancel through an AbortSignal at any point, an idle timeout, and retries with backoff on connection errors,
  *   5xx and 429 only (Retry-After honoured), never once the reply has started to stream (that would repeat text);
  * - reasoning that arrives inline before `</think>`: split out live, so it can be shown as it streams; the final
- *   message keeps the raw content for the parser.
+ *   message keeps the raw content for the parser;
+ * - the profile's `limits.replyBytes`: past it the client stops reading and closes the request (so the server
+ *   stops generating), and the message it hands on is marked `cutOff`, which the parser reports to the model.
+ *
+ * Every delta is handled in time proportional to its own size (no rescans of what came before), so a long or
+ * hostile stream never blocks the event loop and a stop takes effect at the next chunk.
  */
 import OpenAI from 'openai';
 import { z } from 'zod';
@@ -37,7 +42,12 @@ export type RawMessage = {
   reasoning?: string | null;
   reasoning_content?: string | null;
   tool_calls: RawToolCall[];
+  /** The reply passed `limits.replyBytes` and was not read to its end: the fields hold only its start. */
+  cutOff?: { receivedBytes: number };
 };
+
+/** How much of each field a cut-off message keeps: enough to show the model what it wrote, small in the history. */
+export const CUT_OFF_KEEP_CHARS = 2000;
 
 export type Usage = {
   promptTokens: number;
@@ -176,6 +186,12 @@ export class InlineThinkSplitter {
   private state: 'undecided' | 'reasoning' | 'content';
   private buffer = '';
   private afterClose = false;
+  /**
+   * While undecided: the buffer from its first non-space character on (a few characters: the split is decided by
+   * then). Kept apart so each chunk is looked at once - trimming or searching the growing buffer itself would
+   * flatten and rescan it on every chunk, quadratic over a long run of blank lines.
+   */
+  private lead = '';
 
   constructor(thinking: boolean) {
     // A thinking profile starts in reasoning; others only when the reply opens with <think>.
@@ -194,9 +210,10 @@ export class InlineThinkSplitter {
   push(text: string): ModelEvent[] {
     const events: ModelEvent[] = [];
     this.buffer += text;
+    if (this.state === 'undecided') this.lead += this.lead === '' ? text.trimStart() : text;
     for (;;) {
       if (this.state === 'undecided') {
-        const lead = this.buffer.trimStart();
+        const lead = this.lead;
         if (lead.startsWith(OPEN)) {
           this.buffer = lead.slice(OPEN.length).replace(/^\n/, '');
           this.state = 'reasoning';
@@ -473,14 +490,37 @@ export class ModelClient {
       const splitter = new InlineThinkSplitter(request.profile.thinking);
       const acc = { content: '', reasoning: undefined as string | undefined, reasoningContent: undefined as string | undefined };
       const calls = new Map<number, RawToolCall>();
+      // A streamed tool-call delta without an index continues the latest call.
+      let latestCall = 0;
       let finishReason: string | null = null;
       let usage: Usage | undefined;
       let sawContent = false;
+      const limit = request.profile.limits.replyBytes;
+      let receivedBytes = 0;
+      let cutOff = false;
 
       const onDelta = (delta: z.infer<typeof DeltaSchema>, whole: boolean): ModelEvent[] => {
         const events: ModelEvent[] = [];
         const r = delta.reasoning ?? undefined;
         const rc = delta.reasoning_content ?? undefined;
+        // Counted as the parser counts a whole reply (parse.ts replyBytes): reasoning once, content, call text.
+        receivedBytes += Buffer.byteLength(r || rc || '') + Buffer.byteLength(delta.content ?? '');
+        for (const tc of delta.tool_calls ?? []) {
+          const args = tc.function?.arguments;
+          receivedBytes += Buffer.byteLength(tc.function?.name ?? '');
+          receivedBytes += typeof args === 'string' ? Buffer.byteLength(args) : args ? Buffer.byteLength(JSON.stringify(args)) : 0;
+        }
+        if (receivedBytes > limit) {
+          // Past the limit nothing more is shown, and only the start of each field is kept (a reply sent whole
+          // crosses the limit in its one delta): the loop gets a cut-off message, the model an error.
+          cutOff = true;
+          const head = (kept: string | undefined, more: string | undefined) =>
+            more && (kept ?? '').length < CUT_OFF_KEEP_CHARS ? (kept ?? '') + more.slice(0, CUT_OFF_KEEP_CHARS - (kept ?? '').length) : kept;
+          acc.content = head(acc.content, delta.content ?? undefined) ?? '';
+          acc.reasoning = head(acc.reasoning, r);
+          acc.reasoningContent = head(acc.reasoningContent, rc);
+          return events;
+        }
         if (r) acc.reasoning = (acc.reasoning ?? '') + r;
         if (rc) acc.reasoningContent = (acc.reasoningContent ?? '') + rc;
         // Both fields carry the same text during vLLM's rename: show it once.
@@ -496,7 +536,8 @@ export class ModelClient {
           events.push(...splitter.push(delta.content));
         }
         (delta.tool_calls ?? []).forEach((tc, position) => {
-          const index = tc.index ?? (whole ? position : calls.size === 0 ? 0 : Math.max(...calls.keys()));
+          const index = tc.index ?? (whole ? position : latestCall);
+          latestCall = Math.max(latestCall, index);
           const args = tc.function?.arguments;
           const argumentsDelta = typeof args === 'string' ? args : args ? JSON.stringify(args) : '';
           const call = calls.get(index) ?? { id: '', type: 'function' as const, index, function: { name: '', arguments: '' } };
@@ -534,6 +575,8 @@ export class ModelClient {
               yield event;
             }
           }
+          // Stop reading: leaving the loop ends the SDK stream, and the finally below closes the request.
+          if (cutOff) break;
         }
       } else {
         const raw = await sdk.chat.completions.create(body as never, {
@@ -553,20 +596,26 @@ export class ModelClient {
           yield event;
         }
       }
-      // The SDK ends a stream quietly when it is aborted; a cut-off reply must not look complete.
+      // The SDK ends a stream quietly when it is aborted; a cancelled reply must not look complete.
       if (controller.signal.aborted) throw new ModelError('aborted', 'The model request was cancelled.');
-      for (const event of splitter.end()) {
-        progress.emitted = true;
-        yield event;
+      if (!cutOff) {
+        for (const event of splitter.end()) {
+          progress.emitted = true;
+          yield event;
+        }
       }
       clearTimeout(timer);
 
-      const message: RawMessage = {
-        content: acc.content === '' ? null : acc.content,
-        tool_calls: [...calls.values()].sort((a, b) => a.index - b.index),
-      };
-      if (acc.reasoning !== undefined) message.reasoning = acc.reasoning;
-      if (acc.reasoningContent !== undefined) message.reasoning_content = acc.reasoningContent;
+      const message: RawMessage = cutOff
+        ? {
+            content: acc.content === '' ? null : acc.content.slice(0, CUT_OFF_KEEP_CHARS),
+            tool_calls: [],
+            cutOff: { receivedBytes },
+          }
+        : { content: acc.content === '' ? null : acc.content, tool_calls: [...calls.values()].sort((a, b) => a.index - b.index) };
+      const keep = (text: string) => (cutOff ? text.slice(0, CUT_OFF_KEEP_CHARS) : text);
+      if (acc.reasoning !== undefined) message.reasoning = keep(acc.reasoning);
+      if (acc.reasoningContent !== undefined) message.reasoning_content = keep(acc.reasoningContent);
       const done: DoneEvent = {
         type: 'done',
         message,

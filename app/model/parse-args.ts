@@ -36,12 +36,20 @@ export function show(value: unknown, max = 80): string {
   let s: string;
   if (value === undefined) s = 'undefined';
   else if (typeof value === 'number' && !Number.isFinite(value)) s = String(value);
-  else s = JSON.stringify(value) ?? String(value);
-  s = s.replace(/\s+/g, ' ');
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+  else {
+    try {
+      s = JSON.stringify(value) ?? String(value);
+    } catch {
+      // JSON.stringify recurses: a value nested thousands of levels deep overflows the stack.
+      s = Array.isArray(value) ? '[an array nested too deeply to show]' : '{an object nested too deeply to show}';
+    }
+  }
+  return snippet(s, max);
 }
 
-const NUMERIC = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+// One way to split each number (digits, then optionally a point and digits): `\d+\.?\d*` could split a run of
+// digits between its two quantifiers in every way, quadratic on a long run that ends in a non-digit.
+const NUMERIC = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
 
 /** A finite number, or a string that is exactly one ("512", " 3.5 "). */
 function toNumber(value: unknown): number | undefined {
@@ -58,8 +66,16 @@ function toNumbers(value: unknown, count: number): number[] | undefined {
   let parts: unknown[] | undefined;
   if (Array.isArray(value)) parts = value;
   else if (typeof value === 'string') {
-    const inner = /^\s*[[(]?\s*([^[\]()]*?)\s*[\])]?\s*$/.exec(value)?.[1];
-    parts = inner?.split(/\s*,\s*|\s+/).filter((p) => p.length > 0);
+    // At most one opening bracket first and one closing bracket last, none inside. (As one regex, a lazy group
+    // before \s* backtracked quadratically over a long run of spaces.)
+    let inner = value.trim();
+    if (inner.startsWith('[') || inner.startsWith('(')) inner = inner.slice(1);
+    if (inner.endsWith(']') || inner.endsWith(')')) inner = inner.slice(0, -1);
+    if (/[[\]()]/.test(inner)) return undefined;
+    parts = inner
+      .trim()
+      .split(/\s*,\s*|\s+/)
+      .filter((p) => p.length > 0);
   }
   if (!parts || parts.length !== count) return undefined;
   const numbers = parts.map(toNumber);

@@ -40,6 +40,15 @@ function wholeJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
+/**
+ * A `<complete ...>` tag: `<complete` and a `>` somewhere after it. (The regex `<complete\b[^>]*>` scanned to the
+ * end of the text from every `<complete` when no `>` followed - quadratic.)
+ */
+function hasCompleteTag(text: string): boolean {
+  const at = text.search(/<complete\b/i);
+  return at >= 0 && text.includes('>', at);
+}
+
 const UI_TARS_ACTION = /^[ \t]*Action[ \t]*[:：][ \t]*[A-Za-z_]+\(/m;
 const UI_TARS_ARGS = /\b(?:start_box|end_box|start_point|end_point)\s*=/;
 
@@ -52,7 +61,7 @@ export function detectForeignFormat(text: string): string | null {
     const sample = lineOf(text, UI_TARS_ACTION.test(text) ? UI_TARS_ACTION : UI_TARS_ARGS);
     return notExecuted('UI-TARS action syntax', sample);
   }
-  if (/<action-type>|<action-param-json>|<complete\b[^>]*>/i.test(text)) {
+  if (/<action-type>|<action-param-json>/i.test(text) || hasCompleteTag(text)) {
     const type = /<action-type>([^<]*)<\/action-type>/i.exec(text)?.[1]?.trim();
     const sample = type ? `<action-type>${type}</action-type>` : lineOf(text, /<complete\b/i);
     return notExecuted("Midscene's XML planning format", sample);

@@ -1,6 +1,10 @@
 /**
  * Splitting a model's content text into reasoning, `<tool_call>` bodies and the remaining visible text.
  * Pure string work: nothing here interprets what a call means (parse-args.ts does) and nothing is evaluated.
+ *
+ * Everything here is linear in the text (the text is model-controlled, and the engine must never block on it):
+ * each search moves forward only, a search whose answer is still valid is not repeated, and no regex has two
+ * quantifiers that can both take the same characters (the shape that backtracks super-linearly).
  */
 
 /** Special tokens that leak into content when a server runs with skip_special_tokens=false. */
@@ -32,6 +36,19 @@ export function stripSpecialTokens(text: string): string {
 }
 
 /**
+ * Case-insensitive search for a fixed tag from a position, in the text's own indices. (A lowercased copy would do
+ * too, but its length can differ from the text's - "İ" lowercases to two code units - and shift every index.)
+ */
+export function tagFinder(text: string, tag: string): (from: number) => number {
+  const re = new RegExp(tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
+  return (from) => {
+    re.lastIndex = from;
+    // test() rather than exec(): no match array to allocate, and a reply can hold a hundred thousand tags.
+    return re.test(text) ? re.lastIndex - tag.length : -1;
+  };
+}
+
+/**
  * Take `<tag>...</tag>` blocks out of `text`. A closing tag with no opening tag before it (Qwen3 Thinking
  * templates put `<think>` in the prompt, so the output starts inside the block) makes everything before it a
  * block; an opening tag that is never closed runs to the end (a reply cut off while reasoning).
@@ -39,21 +56,22 @@ export function stripSpecialTokens(text: string): string {
 function takeTagged(text: string, tag: string): { pieces: string[]; rest: string } {
   const open = `<${tag}>`;
   const close = `</${tag}>`;
-  const lower = text.toLowerCase();
+  const findOpen = tagFinder(text, open);
+  const findClose = tagFinder(text, close);
   const pieces: string[] = [];
   let rest = '';
   let pos = 0;
-  const firstClose = lower.indexOf(close);
-  const firstOpen = lower.indexOf(open);
+  const firstClose = findClose(0);
+  const firstOpen = findOpen(0);
   if (firstClose >= 0 && (firstOpen < 0 || firstClose < firstOpen)) {
     pieces.push(text.slice(0, firstClose));
     pos = firstClose + close.length;
   }
   for (;;) {
-    const start = lower.indexOf(open, pos);
+    const start = findOpen(pos);
     if (start < 0) break;
     rest += text.slice(pos, start);
-    const end = lower.indexOf(close, start + open.length);
+    const end = findClose(start + open.length);
     if (end < 0) {
       pieces.push(text.slice(start + open.length));
       pos = text.length;
@@ -126,19 +144,21 @@ function splitUnclosed(segment: string): { body: string; after: string } {
  * `<tool_call>` or at the end of the text (a missing final closing tag is common in real replies).
  */
 function takeToolCalls(text: string): { blocks: ToolCallBlock[]; rest: string } {
-  const openRe = /<tool_call>/gi;
-  const lower = text.toLowerCase();
+  const findOpen = tagFinder(text, '<tool_call>');
+  const findClose = tagFinder(text, '</tool_call>');
   const blocks: ToolCallBlock[] = [];
   let rest = '';
   let pos = 0;
+  // The first closing tag at or after the current block, kept while it is still ahead: searching again from
+  // every opening tag would rescan the same text once per tag (quadratic with many unclosed blocks).
+  let closeAt = -2;
   for (;;) {
-    openRe.lastIndex = pos;
-    const m = openRe.exec(text);
-    if (!m) break;
-    rest += text.slice(pos, m.index) + CALL_MARK;
-    const bodyStart = m.index + m[0].length;
-    const closeAt = lower.indexOf('</tool_call>', bodyStart);
-    const nextOpen = lower.indexOf('<tool_call>', bodyStart);
+    const openAt = findOpen(pos);
+    if (openAt < 0) break;
+    rest += text.slice(pos, openAt) + CALL_MARK;
+    const bodyStart = openAt + '<tool_call>'.length;
+    if (closeAt !== -1 && closeAt < bodyStart) closeAt = findClose(bodyStart);
+    const nextOpen = findOpen(bodyStart);
     if (closeAt >= 0 && (nextOpen < 0 || closeAt < nextOpen)) {
       blocks.push({ body: text.slice(bodyStart, closeAt), closed: true });
       pos = closeAt + '</tool_call>'.length;
@@ -207,13 +227,66 @@ export function splitContent(content: string): SplitContent {
   return { reasoning: reasoning.map((r) => r.trim()).filter((r) => r.length > 0), blocks, callInReasoning, rest };
 }
 
+/** Index just past a run of whitespace (JavaScript's \s) starting at `from`. */
+function skipSpace(text: string, from: number): number {
+  SPACE_RUN.lastIndex = from;
+  SPACE_RUN.exec(text);
+  return SPACE_RUN.lastIndex;
+}
+const SPACE_RUN = /\s*/y;
+const OPENING_FENCE = /[ \t]*```[\w-]*[ \t]*\n/y;
+const CLOSING_FENCE = /[ \t]*```[ \t]*(?=[\n\r\u2028\u2029]|$)/y;
+const LINE_BREAK = /[\n\r\u2028\u2029]/g;
+
+/** The first line start at or after `at` (where ^ matches in a multiline regex), or -1. */
+function lineStartFrom(text: string, at: number): number {
+  if (at > text.length) return -1;
+  if (at === 0 || '\n\r\u2028\u2029'.includes(text[at - 1] ?? 'x')) return at;
+  LINE_BREAK.lastIndex = at;
+  const found = LINE_BREAK.exec(text);
+  return found ? found.index + 1 : -1;
+}
+
+/**
+ * Remove fence pairs with only blank lines between them (what is left of ```json ... ``` once the call inside
+ * was taken out): from the opening fence line through the closing fence; the line break after it stays.
+ *
+ * Hand-written because the one-regex form (an opening fence line, lazily any blank lines, a closing fence)
+ * backtracks exponentially over blank lines that no closing fence follows. Here each opening fence looks once at
+ * the whitespace after it: a closing fence can only start right after that run's last newline.
+ */
+function removeEmptyFences(text: string): string {
+  if (!text.includes('```')) return text;
+  let out = '';
+  let copied = 0;
+  let at = 0;
+  for (;;) {
+    const lineStart = lineStartFrom(text, at);
+    if (lineStart < 0) break;
+    OPENING_FENCE.lastIndex = lineStart;
+    if (!OPENING_FENCE.test(text)) {
+      at = lineStart + 1;
+      continue;
+    }
+    const inside = OPENING_FENCE.lastIndex;
+    const closingAt = text.lastIndexOf('\n', skipSpace(text, inside) - 1) + 1;
+    CLOSING_FENCE.lastIndex = closingAt;
+    if (CLOSING_FENCE.test(text)) {
+      out += text.slice(copied, lineStart);
+      copied = CLOSING_FENCE.lastIndex;
+      at = copied;
+    } else at = inside;
+  }
+  return out + text.slice(copied);
+}
+
 /** The visible text: markers and fences that only wrapped calls removed, blank-line runs collapsed, trimmed. */
 export function finishText(rest: string): string {
-  return rest
-    .split(CALL_MARK)
-    .join('')
-    .replace(/^[ \t]*```[\w-]*[ \t]*\n(?:\s*\n)*?[ \t]*```[ \t]*$/gm, '')
-    .replace(/[ \t]+\n/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  return (
+    removeEmptyFences(rest.split(CALL_MARK).join(''))
+      // Spaces and tabs at a line end go; a run not followed by a newline is consumed whole, so it is read once.
+      .replace(/[ \t]+(\n)?/g, (run, newline: string | undefined) => (newline ? '\n' : run))
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  );
 }

@@ -19,7 +19,7 @@ import type { ComputerAction, MobileAction, ZoomInArgs } from './actions';
 import type { Size } from '../screen/geometry';
 import { checkCall, isPlainObject, show, snippet, TOOL_NAMES } from './parse-args';
 import { detectForeignFormat } from './parse-foreign';
-import { CALL_MARK, finishText, scanJsonEnd, splitContent, stripFences, stripSpecialTokens, takeLeadingThought } from './parse-text';
+import { CALL_MARK, finishText, scanJsonEnd, splitContent, stripFences, stripSpecialTokens, tagFinder, takeLeadingThought } from './parse-text';
 
 export interface RawToolCall {
   id?: string;
@@ -32,6 +32,11 @@ export interface RawMessage {
   reasoning?: string | null;
   reasoning_content?: string | null;
   tool_calls?: RawToolCall[] | null;
+  /**
+   * Set by the client when the reply grew past the profile's `limits.replyBytes` and it stopped reading (the
+   * fields then hold only the start of the reply): the parser reports it and reads nothing of it.
+   */
+  cutOff?: { receivedBytes: number } | null;
 }
 export interface ParsedCall {
   id: string;
@@ -47,9 +52,10 @@ export interface ParsedReply {
 
 /**
  * One call as found, before validation: a name and arguments, or why it could not even be read. Calls are
- * numbered only once all are known, so the problem is said as a function of the call's final label.
+ * numbered only once all are known, so the problem is kept as the words that follow the call's final label
+ * ("tool call 2" + error). Plain data, not a closure per call: a reply can hold tens of thousands.
  */
-type Candidate = { id?: string; name: unknown; args: unknown } | { error: (where: string) => string };
+type Candidate = { id?: string; name: unknown; args: unknown } | { error: string };
 
 function contentText(content: RawMessage['content']): string {
   if (typeof content === 'string') return content;
@@ -62,11 +68,11 @@ function jsonError(error: unknown): string {
 }
 
 /** Arguments given as a JSON string (the OpenAI wire form), sometimes JSON-encoded twice by a server. */
-function decodeArguments(value: unknown): { args: unknown } | { error: (where: string) => string } {
-  if (value === undefined || value === null) return { error: (where) => `${where} has no arguments` };
+function decodeArguments(value: unknown): { args: unknown } | { error: string } {
+  if (value === undefined || value === null) return { error: ' has no arguments' };
   if (typeof value !== 'string') return { args: value };
   let text = stripFences(value).trim();
-  if (text === '') return { error: (where) => `${where} has empty arguments` };
+  if (text === '') return { error: ' has empty arguments' };
   for (let depth = 0; depth < 2; depth++) {
     let parsed: unknown;
     try {
@@ -74,22 +80,22 @@ function decodeArguments(value: unknown): { args: unknown } | { error: (where: s
     } catch (error) {
       const reason = jsonError(error);
       const shown = snippet(text);
-      return { error: (where) => `${where}: arguments are not valid JSON (${reason}): ${shown}` };
+      return { error: `: arguments are not valid JSON (${reason}): ${shown}` };
     }
     if (typeof parsed !== 'string') return { args: parsed };
     text = parsed.trim();
   }
   const shown = snippet(text);
-  return { error: (where) => `${where}: arguments are a string, not a JSON object: ${shown}` };
+  return { error: `: arguments are a string, not a JSON object: ${shown}` };
 }
 
 /** A call object from the content: {"name", "arguments"}; "parameters" and OpenAI's {"function": {...}} nesting too. */
 function candidateFromObject(value: unknown): Candidate {
-  if (!isPlainObject(value)) return { error: (where) => `${where} is not a JSON object: ${show(value)}` };
+  if (!isPlainObject(value)) return { error: ` is not a JSON object: ${show(value)}` };
   const inner = isPlainObject(value.function) ? value.function : value;
   if (inner.name === undefined) {
-    const keys = Object.keys(value).join(', ') || '(none)';
-    return { error: (where) => `${where} has no "name"; expected {"name": "<tool>", "arguments": {...}}, got keys ${keys}` };
+    const keys = snippet(Object.keys(value).slice(0, 10).join(', '), 120) || '(none)';
+    return { error: ` has no "name"; expected {"name": "<tool>", "arguments": {...}}, got keys ${keys}` };
   }
   const decoded = decodeArguments('arguments' in inner ? inner.arguments : inner.parameters);
   return 'error' in decoded ? decoded : { name: inner.name, args: decoded.args };
@@ -130,93 +136,313 @@ function blockValues(body: string): { values: unknown[] } | { error: string } {
 const STRING_PARAMS = new Set(['action', 'text', 'status', 'button', 'label']);
 
 /**
+ * `NAME\s*>` at `at` (just after `<function=` or `<parameter=`): the name and the index after `>`. When it is not
+ * there, `skipTo` is where the next such tag can start: every tag that begins inside this name's run of
+ * characters would end the same way, so it is skipped instead of being read again (which made `<parameter=a`
+ * repeated quadratic).
+ */
+function readTagName(text: string, at: number): { name: string; end: number } | { skipTo: number } {
+  TAG_NAME.lastIndex = at;
+  const name = TAG_NAME.exec(text)?.[0] ?? '';
+  TAG_END.lastIndex = at + name.length;
+  const closed = TAG_END.exec(text);
+  if (name !== '' && closed) return { name, end: TAG_END.lastIndex };
+  return { skipTo: Math.max(at, at + name.length) };
+}
+const TAG_NAME = /[^>\s]*/y;
+const TAG_END = /\s*>/y;
+
+/** `value` as an own property (a key "__proto__" from the model must not become the object's prototype). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * The parameters of one `<function=...>` body: each `<parameter=KEY>` runs to its `</parameter>`, the next
+ * `<parameter=` or the end. One forward pass; the next closing tag is searched again only once passed.
+ */
+function xmlParameters(body: string): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  const findOpen = tagFinder(body, '<parameter=');
+  const findClose = tagFinder(body, '</parameter>');
+  let closeAt = -2;
+  let pos = 0;
+  for (;;) {
+    const openAt = findOpen(pos);
+    if (openAt < 0) break;
+    const head = readTagName(body, openAt + '<parameter='.length);
+    if ('skipTo' in head) {
+      pos = head.skipTo;
+      continue;
+    }
+    if (closeAt !== -1 && closeAt < head.end) closeAt = findClose(head.end);
+    const nextOpen = findOpen(head.end);
+    let end = body.length;
+    if (closeAt >= 0) end = closeAt;
+    if (nextOpen >= 0 && nextOpen < end) end = nextOpen;
+    pos = end === closeAt ? closeAt + '</parameter>'.length : end;
+    // One newline after the opening tag and before the closing one belongs to the format, not the value.
+    let raw = body.slice(head.end, end);
+    if (raw.startsWith('\n')) raw = raw.slice(1);
+    if (raw.endsWith('\n')) raw = raw.slice(0, -1);
+    let value: unknown = raw;
+    if (!STRING_PARAMS.has(head.name)) {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw.trim();
+      }
+    }
+    setOwn(args, head.name, value);
+  }
+  return args;
+}
+
+/**
  * The XML form of a call that newer Qwen models write inside `<tool_call>` (vLLM's qwen3_coder format):
  * `<function=computer_use><parameter=action>left_click</parameter><parameter=coordinate>[500, 300]</parameter></function>`.
  * Values of non-text parameters are read as JSON when they are JSON ("[500, 300]", "-5"), else kept as text.
+ * A function runs to its `</function>` or the end.
  */
 function xmlFunctionValues(text: string): { values: unknown[] } | { error: string } {
   const values: unknown[] = [];
-  const fnRe = /<function=([^>\s]+)\s*>([\s\S]*?)(?:<\/function>|$)/gi;
-  for (let fn = fnRe.exec(text); fn; fn = fnRe.exec(text)) {
-    const args: Record<string, unknown> = {};
-    const paramRe = /<parameter=([^>\s]+)\s*>([\s\S]*?)(?:<\/parameter>|(?=<parameter=)|$)/gi;
-    for (let p = paramRe.exec(fn[2] ?? ''); p; p = paramRe.exec(fn[2] ?? '')) {
-      const key = p[1] ?? '';
-      // One newline after the opening tag and before the closing one belongs to the format, not the value.
-      const raw = (p[2] ?? '').replace(/^\n/, '').replace(/\n$/, '');
-      let value: unknown = raw;
-      if (!STRING_PARAMS.has(key)) {
-        try {
-          value = JSON.parse(raw);
-        } catch {
-          value = raw.trim();
-        }
-      }
-      args[key] = value;
+  const findOpen = tagFinder(text, '<function=');
+  const findClose = tagFinder(text, '</function>');
+  let closeAt = -2;
+  let pos = 0;
+  for (;;) {
+    const openAt = findOpen(pos);
+    if (openAt < 0) break;
+    const head = readTagName(text, openAt + '<function='.length);
+    if ('skipTo' in head) {
+      pos = head.skipTo;
+      continue;
     }
-    values.push({ name: fn[1], arguments: args });
+    if (closeAt !== -1 && closeAt < head.end) closeAt = findClose(head.end);
+    const end = closeAt >= 0 ? closeAt : text.length;
+    values.push({ name: head.name, arguments: xmlParameters(text.slice(head.end, end)) });
+    pos = closeAt >= 0 ? closeAt + '</function>'.length : text.length;
   }
   return values.length > 0 ? { values } : { error: `is not a <function=...> call: ${snippet(text)}` };
 }
 
-const BARE_CALL_START = /(^|\n)[ \t]*(?:```[\w-]*[ \t]*\n[ \t]*)?\{/g;
+/** A JSON object that starts a line, as the [start, end) span of its text, with the line-start objects right inside it. */
+interface LineObject {
+  start: number;
+  end: number;
+  inner: Array<{ start: number; end: number }>;
+}
 
-/** Bare call objects standing on their own lines (no `<tool_call>` tags), with a known tool name. */
+/**
+ * The JSON objects that start a line (after optional spaces and tabs, so also right after a fence line) and
+ * close, outermost first, in order; each with the line-start objects that closed directly inside it. One pass with
+ * one bracket stack, so each character is looked at once (scanning again from every nested start was quadratic:
+ * `\n{` repeated). An object that never closes, closes with the wrong bracket, or has a raw newline inside a
+ * string (which no JSON allows) is dropped, and the objects that closed inside it count on their own.
+ */
+function lineObjects(text: string): LineObject[] {
+  const found: LineObject[] = [];
+  // Open brackets of the object being read: the closer each expects, and where a line-start object began (-1 for
+  // other brackets).
+  const closers: string[] = [];
+  const starts: number[] = [];
+  let inString = false;
+  let lineStart = true;
+  const drop = () => {
+    closers.length = 0;
+    starts.length = 0;
+    inString = false;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      if (ch === '\\' && text[i + 1] === '\n') i++;
+      else if (ch === '\\') {
+        i++;
+        continue;
+      } else if (ch === '"') {
+        inString = false;
+        continue;
+      } else if (ch !== '\n') continue;
+      drop();
+      lineStart = true;
+      continue;
+    }
+    if (ch === '\n') {
+      lineStart = true;
+      continue;
+    }
+    if (ch === ' ' || ch === '\t') continue;
+    const atLineStart = lineStart;
+    lineStart = false;
+    if (closers.length === 0) {
+      // Outside any object only a line-start brace matters.
+      if (ch === '{' && atLineStart) {
+        closers.push('}');
+        starts.push(i);
+      }
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '{' || ch === '[') {
+      closers.push(ch === '{' ? '}' : ']');
+      starts.push(ch === '{' && atLineStart ? i : -1);
+    } else if (ch === '}' || ch === ']') {
+      if (closers.pop() !== ch) {
+        drop();
+        continue;
+      }
+      const start = starts.pop() ?? -1;
+      if (start < 0) continue;
+      // A line-start object closed: the ones that closed inside it become its inner objects.
+      let first = found.length;
+      while (first > 0 && (found[first - 1]?.start ?? -1) > start) first--;
+      const inner = found.splice(first).map(({ start: s, end: e }) => ({ start: s, end: e }));
+      found.push({ start, end: i + 1, inner });
+    }
+  }
+  return found;
+}
+
+/** The call in a bare JSON object, or undefined when it is not valid JSON or not a call of a known tool. */
+function bareCall(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const inner = isPlainObject(value) && isPlainObject(value.function) ? value.function : value;
+  if (!isPlainObject(inner) || !(TOOL_NAMES as readonly unknown[]).includes(inner.name)) return undefined;
+  if (!('arguments' in inner) && !('parameters' in inner)) return undefined;
+  return value;
+}
+
+/**
+ * Bare call objects standing on their own lines (no `<tool_call>` tags), with a known tool name. An object that
+ * is not a call (broken JSON, or a wrapper) is looked into one level: the line-start objects right inside it are
+ * tried on their own. Deeper nesting is not looked into, so each character reaches JSON.parse at most twice; and
+ * an object in which no tool name is written (as "computer_use", ...) is not handed to JSON.parse at all.
+ */
 function takeBareCalls(text: string): { values: unknown[]; rest: string } {
   const values: unknown[] = [];
   let rest = '';
   let pos = 0;
-  BARE_CALL_START.lastIndex = 0;
-  for (let m = BARE_CALL_START.exec(text); m; m = BARE_CALL_START.exec(text)) {
-    const start = m.index + m[0].length - 1;
-    if (start < pos) continue;
-    const end = scanJsonEnd(text, start);
-    if (end < 0) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text.slice(start, end));
-    } catch {
-      continue;
-    }
-    const inner = isPlainObject(value) && isPlainObject(value.function) ? value.function : value;
-    if (!isPlainObject(inner) || !(TOOL_NAMES as readonly unknown[]).includes(inner.name)) continue;
-    if (!('arguments' in inner) && !('parameters' in inner)) continue;
+  // The next place each tool name is written; objects are tried in order of their start, so each moves forward only.
+  const names = TOOL_NAMES.map((name) => ({ literal: JSON.stringify(name), at: -2 }));
+  const namesATool = (start: number, end: number): boolean =>
+    names.some((name) => {
+      if (name.at !== -1 && name.at < start) name.at = text.indexOf(name.literal, start);
+      return name.at >= 0 && name.at < end;
+    });
+  const take = (start: number, end: number): boolean => {
+    if (!namesATool(start, end)) return false;
+    const value = bareCall(text.slice(start, end));
+    if (value === undefined) return false;
     values.push(value);
     rest += text.slice(pos, start) + CALL_MARK;
     pos = end;
-    BARE_CALL_START.lastIndex = end;
+    return true;
+  };
+  for (const object of lineObjects(text)) {
+    if (!take(object.start, object.end)) for (const inner of object.inner) take(inner.start, inner.end);
   }
   return { values, rest: rest + text.slice(pos) };
 }
 
-/** Reasoning pieces joined once each: a piece already contained in a longer one (reasoning == reasoning_content) is dropped. */
-function joinReasoning(pieces: string[]): string | null {
+/**
+ * Reasoning pieces joined once each: a piece equal to an earlier one (a server that sends the reasoning in a field
+ * and in the content too) is dropped, and of the two reasoning fields (reasoning == reasoning_content, or one
+ * containing the other) only the longer is kept. Containment is checked between the two fields only and the
+ * rest by equality, so the work stays linear however many `<think>` blocks there are.
+ */
+function joinReasoning(fields: string[], inline: string[]): string | null {
+  const clean = (raw: string) => raw.replace(/<\/?think>/gi, '').trim();
   const kept: string[] = [];
-  for (const raw of pieces) {
-    const piece = raw.replace(/<\/?think>/gi, '').trim();
+  for (const piece of fields.map(clean)) {
     if (!piece || kept.some((k) => k.includes(piece))) continue;
     for (let i = kept.length - 1; i >= 0; i--) if (piece.includes(kept[i] ?? '')) kept.splice(i, 1);
+    kept.push(piece);
+  }
+  const seen = new Set(kept);
+  for (const piece of inline.map(clean)) {
+    if (!piece || seen.has(piece)) continue;
+    seen.add(piece);
     kept.push(piece);
   }
   return kept.length > 0 ? kept.join('\n\n') : null;
 }
 
+/**
+ * A key that is the same for equal values whatever their key order (to count a call once when a server sends it
+ * in tool_calls and in the content too). A value nested too deeply to walk gets a key of its own (never equal).
+ */
 function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (isPlainObject(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
-      .join(',')}}`;
+  try {
+    return JSON.stringify(value, (_key, v: unknown) =>
+      isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+    ) ?? 'null';
+  } catch {
+    return `\u0000unique ${++uniqueKeys}`;
   }
-  return JSON.stringify(value) ?? 'null';
+}
+let uniqueKeys = 0;
+
+/**
+ * The size of a reply as `limits.replyBytes` counts it: UTF-8 bytes of the content, the reasoning (the longer of
+ * the two reasoning fields: servers often send the same text in both) and the tool calls' names and arguments.
+ */
+export function replyBytes(message: RawMessage): number {
+  const content = contentText(message.content);
+  const reasoning = Math.max(Buffer.byteLength(message.reasoning ?? ''), Buffer.byteLength(message.reasoning_content ?? ''));
+  let calls = 0;
+  for (const call of message.tool_calls ?? []) {
+    const args = call.function?.arguments;
+    calls += Buffer.byteLength(call.function?.name ?? '');
+    if (typeof args === 'string') calls += Buffer.byteLength(args);
+    else if (args) calls += Buffer.byteLength(canonical(args));
+  }
+  return Buffer.byteLength(content) + reasoning + calls;
+}
+
+/** A byte count for a person: "1 MiB", "1.5 MiB", "512 KiB", "300 bytes". */
+export function formatBytes(bytes: number): string {
+  const units: Array<[number, string]> = [
+    [1024 * 1024, 'MiB'],
+    [1024, 'KiB'],
+  ];
+  for (const [size, unit] of units) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+/** The error for a reply past `limits.replyBytes`; nothing of such a reply is read. */
+function tooLongError(profile: Profile, receivedBytes: number, cutOff: boolean): string {
+  const limit = profile.limits.replyBytes;
+  const came = cutOff ? `the client stopped reading after ${formatBytes(receivedBytes)}` : `it has ${formatBytes(receivedBytes)}`;
+  return (
+    `the reply is longer than the limit of ${formatBytes(limit)} (limits.replyBytes of profile "${profile.id}"; ${came}); ` +
+    `nothing of it was performed. Reply with a short reasoning and at most ${profile.limits.callsPerReply} tool calls`
+  );
 }
 
 /**
  * Parse one assistant message. `imageSize` is the size of the image the model was sent (after smart resize);
  * absolute-coordinate profiles (qwen2.5-vl) need it to check the upper bounds of points.
+ *
+ * Two limits from the profile come first: a reply longer than `limits.replyBytes` (or one the client cut off
+ * there) is not read at all, and a reply with more than `limits.callsPerReply` calls yields no call, only the
+ * error saying so - nothing of either is performed.
  */
 export function parseReply(message: RawMessage, profile: Profile, options: { imageSize?: Size } = {}): ParsedReply {
+  if (message.cutOff) {
+    return { reasoning: null, text: '', calls: [], errors: [tooLongError(profile, message.cutOff.receivedBytes, true)] };
+  }
+  const size = replyBytes(message);
+  if (size > profile.limits.replyBytes) {
+    return { reasoning: null, text: '', calls: [], errors: [tooLongError(profile, size, false)] };
+  }
   const errors: string[] = [];
   const split = splitContent(contentText(message.content));
   const thought = takeLeadingThought(split.rest);
@@ -226,7 +452,7 @@ export function parseReply(message: RawMessage, profile: Profile, options: { ima
     .filter((r): r is string => typeof r === 'string')
     .map(stripSpecialTokens);
   const callInReasoning = split.callInReasoning || fieldReasoning.some((r) => /<tool_call>/i.test(r));
-  const reasoning = joinReasoning([...fieldReasoning, ...split.reasoning, ...(thought.reasoning ? [thought.reasoning] : [])]);
+  const reasoning = joinReasoning(fieldReasoning, [...split.reasoning, ...(thought.reasoning ? [thought.reasoning] : [])]);
 
   // Calls the server already parsed (hermes tool parser, Ollama, DashScope).
   const candidates: Candidate[] = [];
@@ -242,7 +468,7 @@ export function parseReply(message: RawMessage, profile: Profile, options: { ima
     const found = blockValues(block.body);
     if ('error' in found) {
       const what = `(<tool_call> block${block.closed ? '' : ' without a closing tag'}) ${found.error}`;
-      contentCandidates.push({ error: (where) => `${where} ${what}` });
+      contentCandidates.push({ error: ` ${what}` });
     } else contentCandidates.push(...found.values.map(candidateFromObject));
   }
   if (serverCalls.length === 0 && split.blocks.length === 0) {
@@ -263,10 +489,18 @@ export function parseReply(message: RawMessage, profile: Profile, options: { ima
   } else candidates.push(...contentCandidates);
 
   const calls: ParsedCall[] = [];
+  const cap = profile.limits.callsPerReply;
+  if (candidates.length > cap) {
+    errors.push(
+      `the reply has ${candidates.length} tool calls, more than the limit of ${cap} per reply (limits.callsPerReply of profile "${profile.id}"); ` +
+        `nothing of it was performed. Send at most ${cap} calls, then look at the next screenshot`,
+    );
+    candidates.length = 0;
+  }
   candidates.forEach((candidate, i) => {
     const where = `tool call ${i + 1}`;
     if ('error' in candidate) {
-      errors.push(candidate.error(where));
+      errors.push(where + candidate.error);
       return;
     }
     const checked = checkCall(where, candidate.name, candidate.args, profile, options.imageSize);
@@ -278,7 +512,7 @@ export function parseReply(message: RawMessage, profile: Profile, options: { ima
   });
 
   const text = finishText(rest);
-  if (candidates.length === 0) {
+  if (candidates.length === 0 && errors.length === 0) {
     const foreign = detectForeignFormat(text);
     if (foreign) errors.push(foreign);
     else if (callInReasoning) {
@@ -318,9 +552,10 @@ const RawMessageSchema = z.looseObject({
   reasoning_content: z.string().nullable().optional(),
   thinking: z.string().nullable().optional(),
   tool_calls: z.array(RawToolCallSchema).nullable().optional(),
+  cutOff: z.object({ receivedBytes: z.number().int().nonnegative() }).nullable().optional(),
 });
 
-const MESSAGE_KEYS = ['role', 'content', 'tool_calls', 'reasoning', 'reasoning_content', 'thinking'];
+const MESSAGE_KEYS = ['role', 'content', 'tool_calls', 'reasoning', 'reasoning_content', 'thinking', 'cutOff'];
 
 function toMessage(value: unknown, where: string): RawMessage {
   const result = RawMessageSchema.safeParse(value);
@@ -336,6 +571,7 @@ function toMessage(value: unknown, where: string): RawMessage {
   else if (m.thinking != null) message.reasoning = m.thinking;
   if (m.reasoning_content != null) message.reasoning_content = m.reasoning_content;
   if (m.tool_calls) message.tool_calls = m.tool_calls;
+  if (m.cutOff) message.cutOff = m.cutOff;
   return message;
 }
 

@@ -4,6 +4,19 @@
  */
 import { z } from 'zod';
 
+/** What one reply may carry; past either limit nothing of the reply is performed and the model is told why. */
+export const LimitsSchema = z.object({
+  /** Most tool calls in one reply. */
+  callsPerReply: z.number().int().positive(),
+  /**
+   * Most text in one reply, in UTF-8 bytes: content, reasoning and tool-call names and arguments together. The
+   * streaming client stops reading (and closes the request) past it.
+   */
+  replyBytes: z.number().int().positive(),
+});
+export type Limits = z.infer<typeof LimitsSchema>;
+export const DEFAULT_LIMITS: Limits = { callsPerReply: 5, replyBytes: 1024 * 1024 };
+
 export const ProfileSchema = z.object({
   id: z.string().min(1),
   label: z.string(),
@@ -47,6 +60,7 @@ export const ProfileSchema = z.object({
     topP: z.number().gt(0).max(1),
     maxTokens: z.number().int().positive(),
   }),
+  limits: LimitsSchema.default(DEFAULT_LIMITS),
 });
 export type Profile = z.infer<typeof ProfileSchema>;
 export type ProfileInput = z.input<typeof ProfileSchema>;
