@@ -389,8 +389,13 @@ export class AgentRun {
         return parsed;
       }
       // A rejected reply goes back as the text the model wrote (no structured calls: nothing of it was performed,
-      // so no tool results follow it), then the errors.
-      this.history.addReply({ reasoning: parsed.reasoning, text: rawReplyText(done.message), calls: [] });
+      // so no tool results follow it), then the errors. Only its start: a reply refused for its size must not fill
+      // the model's context in the next request.
+      this.history.addReply({
+        reasoning: parsed.reasoning === null ? null : shortened(parsed.reasoning),
+        text: shortened(rawReplyText(done.message)),
+        calls: [],
+      });
 
       const message =
         `Your last reply was not performed: ${problems.join('; ')}. ` +
@@ -796,6 +801,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** How much of a rejected reply goes back to the model. */
+const REJECTED_REPLY_CHARS = 4000;
+
+function shortened(text: string): string {
+  if (text.length <= REJECTED_REPLY_CHARS) return text;
+  return `${text.slice(0, REJECTED_REPLY_CHARS)}\n[... ${text.length - REJECTED_REPLY_CHARS} more characters not repeated]`;
 }
 
 /** What the model wrote, as text: the content, or the raw tool calls when the server parsed them out. */

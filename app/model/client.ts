@@ -371,7 +371,10 @@ export class ModelClient {
       // The SDK's own retries are off: ours emit events and never repeat a reply that has started.
       this.sdk = new OpenAI({
         baseURL,
-        apiKey: this.options.apiKey || 'EMPTY',
+        // The SDK insists on a key; without one, no Authorization header is sent at all (not a placeholder that
+        // a server of another origin would see).
+        apiKey: this.options.apiKey || 'none',
+        ...(this.options.apiKey ? {} : { defaultHeaders: { Authorization: null } }),
         maxRetries: 0,
         timeout: this.options.timeoutMs,
         fetch: fetchWithErrorBodies,

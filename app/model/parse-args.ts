@@ -250,6 +250,13 @@ export function checkCall(
     args.button = ['Back', 'Home', 'Menu', 'Enter'].find((b) => b.toLowerCase() === wanted) ?? args.button;
   }
 
+  if (action === 'type' && typeof args.text === 'string' && args.text.length > profile.limits.typeChars) {
+    return fail(
+      `${label}: the text is ${args.text.length} characters long, more than the ${profile.limits.typeChars} one type action may carry ` +
+        `(limits.typeChars of profile "${profile.id}"); type it in several parts`,
+    );
+  }
+
   const schema = toolName === 'computer_use' ? ComputerActionSchema : MobileActionSchema;
   const result = schema.safeParse(args);
   if (!result.success) return fail(`${label}: ${zodMessage(result.error, args)}`);

@@ -13,9 +13,15 @@ export const LimitsSchema = z.object({
    * streaming client stops reading (and closes the request) past it.
    */
   replyBytes: z.number().int().positive(),
+  /**
+   * Most characters one `type` action may type. Longer text is an error back to the model (type it in parts): it
+   * bounds how long the risk check of one action can hold the event loop (about 25 ms per 64 KiB, worst case,
+   * `npm run bench -- --only risk`), so a stop always takes effect within 100 ms.
+   */
+  typeChars: z.number().int().positive().default(65536),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
-export const DEFAULT_LIMITS: Limits = { callsPerReply: 5, replyBytes: 1024 * 1024 };
+export const DEFAULT_LIMITS: Limits = { callsPerReply: 5, replyBytes: 1024 * 1024, typeChars: 65536 };
 
 export const ProfileSchema = z.object({
   id: z.string().min(1),

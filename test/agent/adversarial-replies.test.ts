@@ -139,4 +139,16 @@ describe('agent loop and the reply limits (real client, fake vLLM)', () => {
     expect(next).toContain('Let me type it all.');
     expect(next.length).toBeLessThan(20_000);
   });
+
+  it('sends back only the start of a large reply it refused (here: one call too many), never the whole of it', async () => {
+    const { desktop, requests } = await runWith([
+      { content: `Thinking aloud.\n${'y'.repeat(600 * 1024)}`, toolCalls: [1, 2, 3, 4, 5, 6].map((x) => click(x * 100)) },
+      { toolCalls: [{ name: 'computer_use', arguments: { action: 'terminate', status: 'success' } }] },
+    ]);
+    expect(desktop.performed).toEqual([]);
+    const next = textOf(requests[1]!.body);
+    expect(next).toContain('Thinking aloud.');
+    expect(next).toMatch(/\[\.\.\. \d+ more characters not repeated\]/);
+    expect(next.length).toBeLessThan(20_000);
+  });
 });

@@ -326,6 +326,18 @@ describe('errors a person understands', () => {
     const error = await bad.complete(request(instruct, { tools: [] })).catch((e: unknown) => e);
     expect((error as Error).message).toContain('refused the API key (401');
   });
+
+  it('without a key sends no Authorization header at all (no placeholder for a server of another origin to see)', async () => {
+    const server = await fake({});
+    const client = new ModelClient({ endpoint: `${server.url}/v1`, model: MODEL });
+    expect((await client.complete(request(instruct, { tools: [] }))).message.content).toBe('OK.');
+    const chats = server.chatRequests();
+    expect(chats.length).toBeGreaterThan(0);
+    for (const r of chats) expect(r.headers.authorization).toBeUndefined();
+    const keyed = new ModelClient({ endpoint: `${server.url}/v1`, model: MODEL, apiKey: 'k1' });
+    await keyed.complete(request(instruct, { tools: [] }));
+    expect(server.chatRequests().at(-1)!.headers.authorization).toBe('Bearer k1');
+  });
 });
 
 describe('base URL', () => {

@@ -16,9 +16,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const qwen3 = getProfile('qwen3-vl');
 const click = (x: number) => `<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [${x}, 10]}}\n</tool_call>`;
 
+describe('text per type action', () => {
+  it('types up to limits.typeChars characters; a longer text is an error that says to type it in parts', () => {
+    const typeCall = (text: string) => `<tool_call>\n${JSON.stringify({ name: 'computer_use', arguments: { action: 'type', text } })}\n</tool_call>`;
+    const fits = parseReply({ content: typeCall('x'.repeat(65536)) }, qwen3);
+    expect(fits.errors).toEqual([]);
+    expect(fits.calls).toHaveLength(1);
+    const tooLong = parseReply({ content: `${click(1)}\n${typeCall('x'.repeat(65537))}` }, qwen3);
+    expect(tooLong.calls.map((c) => (c.arguments as { action: string }).action)).toEqual(['left_click']);
+    expect(tooLong.errors).toEqual([
+      'tool call 2 (computer_use type): the text is 65537 characters long, more than the 65536 one type action may carry (limits.typeChars of profile "qwen3-vl"); type it in several parts',
+    ]);
+  });
+});
+
 describe('calls per reply', () => {
   it('every built-in profile allows 5 calls per reply and 1 MiB of text', () => {
-    expect(DEFAULT_LIMITS).toEqual({ callsPerReply: 5, replyBytes: 1024 * 1024 });
+    expect(DEFAULT_LIMITS).toEqual({ callsPerReply: 5, replyBytes: 1024 * 1024, typeChars: 65536 });
     for (const id of ['qwen3-vl', 'qwen3-vl-thinking', 'qwen3-vl-interleaved', 'qwen3-vl-mobile', 'qwen2.5-vl', 'qwen2.5-vl-mobile']) {
       expect(getProfile(id).limits).toEqual(DEFAULT_LIMITS);
     }
