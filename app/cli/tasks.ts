@@ -83,8 +83,8 @@ async function persistentEnv(flags: EnvFlags, log: (line: string) => void): Prom
   }
   const display = flags.display ?? process.env.DISPLAY;
   if (!display) throw new UsageError('no desktop to set up: pass --display :N (an X display that stays up), or run inside a desktop session');
-  const session = await openLocalSession({ display, home: homeFrom(flags), log });
   // Processes the setup started (apps, background jobs) must outlive this command: do not end them.
+  const session = await openLocalSession({ display, home: homeFrom(flags), log, keepProcesses: true });
   return { env: session.env, screen: session.screen, close: async () => undefined };
 }
 

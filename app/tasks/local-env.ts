@@ -27,6 +27,11 @@ export interface LocalEnvironmentOptions {
   /** Use the pyautogui stand-in even if a real pyautogui is importable. Default: only when missing. */
   forcePyautoguiStandIn?: boolean;
   log?: (line: string) => void;
+  /**
+   * The processes the task starts are meant to outlive this command (`tasks setup` on a desktop that stays up).
+   * Otherwise they end with it at the latest, however it ends (app/platform/reaper.ts).
+   */
+  keepProcesses?: boolean;
 }
 
 function onPath(name: string): boolean {
@@ -65,11 +70,13 @@ export class LocalEnvironment implements Environment {
   readonly env: NodeJS.ProcessEnv;
   private readonly started: ChildProcess[] = [];
   private readonly log: (line: string) => void;
+  private readonly keepProcesses: boolean;
 
   constructor(options: LocalEnvironmentOptions) {
     this.display = options.display;
     this.home = path.resolve(options.home ?? TASK_HOME);
     this.log = options.log ?? (() => undefined);
+    this.keepProcesses = options.keepProcesses ?? false;
     const pathDirs = [path.join(RESOURCES, 'shims')];
     // `echo password | sudo -S ...` must work as root without sudo, and in a remapped home (a sandbox for this
     // user, where the real sudo would ask for this user's password and write root-owned files into it).
@@ -135,7 +142,7 @@ export class LocalEnvironment implements Environment {
     return new Promise((resolve) => {
       // Own process group, so a task's background processes can be ended with the task.
       const child = spawn(argv.file, argv.args, { cwd: this.home, env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      reapOnExit(child, { group: true });
+      if (!this.keepProcesses) reapOnExit(child, { group: true });
       this.started.push(child);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -181,7 +188,7 @@ export class LocalEnvironment implements Environment {
     const argv = this.argv(command, options.shell ?? false);
     await new Promise<void>((resolve, reject) => {
       const child = spawn(argv.file, argv.args, { cwd: this.home, env: this.env, detached: true, stdio: 'ignore' });
-      reapOnExit(child, { group: true });
+      if (!this.keepProcesses) reapOnExit(child, { group: true });
       child.once('error', (error) => reject(new Error(`cannot launch ${argv.file}: ${error.message}`)));
       child.once('spawn', () => {
         this.started.push(child);

@@ -20,6 +20,8 @@ export interface LocalSessionOptions {
   home?: string;
   log?: (line: string) => void;
   forcePyautoguiStandIn?: boolean;
+  /** What the task starts stays running after this command (see LocalEnvironmentOptions.keepProcesses). */
+  keepProcesses?: boolean;
 }
 
 export interface LocalSession {
@@ -52,7 +54,13 @@ export async function openLocalSession(options: LocalSessionOptions = {}): Promi
     xvfb = await startXvfb({ width, height, windowManager: true, windowManagerConfig: RC_XML, windowManagerEnv: { ...probe.env, DISPLAY: undefined } });
     display = xvfb.display;
   }
-  const env = new LocalEnvironment({ display, home: options.home, log, forcePyautoguiStandIn: options.forcePyautoguiStandIn });
+  const env = new LocalEnvironment({
+    display,
+    home: options.home,
+    log,
+    forcePyautoguiStandIn: options.forcePyautoguiStandIn,
+    keepProcesses: options.keepProcesses ?? false,
+  });
   try {
     await env.prepareHome();
     if (xvfb) {

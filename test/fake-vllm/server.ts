@@ -440,7 +440,6 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
       closedEarly: false,
       finished: false,
     };
-    requests.push(record);
     res.on('close', () => {
       if (!res.writableFinished) record.closedEarly = true;
     });
@@ -456,6 +455,8 @@ export async function startFakeVllm(options: FakeVllmOptions = {}): Promise<Fake
             record.body = undefined;
           }
         }
+        // Listed once its body is in: a test that waits for the Nth request, then reads it, never sees it half-sent.
+        requests.push(record);
         try {
           if (record.path === '/health' && record.method === 'GET') {
             record.status = 200;
