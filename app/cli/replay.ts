@@ -98,9 +98,14 @@ export function registerReplay(program: Command): void {
               ? ` (recorded at (${step.recordedScreen.x}, ${step.recordedScreen.y}))`
               : '';
           process.stdout.write(`[${i + 1}/${plan.length}] step ${step.step}: ${summary}${recorded}\n`);
-          // The same warnings the run showed (without the live window context, which a replay does not have).
-          const risk = classifyRisk(step.action, { instruction: '' }, []);
+          // The same warnings the run showed (without the live window context, which a replay does not have), and
+          // the same deny rules: a blocked action is never replayed, whatever --approve says.
+          const risk = classifyRisk(step.action, { instruction: '' }, loaded.denyRules);
           for (const reason of risk.reasons) process.stdout.write(`  ${risk.level}: ${reason}\n`);
+          if (risk.level === 'blocked') {
+            process.stdout.write('  not performed: a deny rule blocks it\n');
+            continue;
+          }
           if (flags.dryRun) continue;
 
           const action = ComputerActionSchema.safeParse(step.action);

@@ -3,7 +3,9 @@
  * the model's coordinates, the model's coordinate space, the display and the size of the image the model saw.
  * Coordinates are re-mapped at perform time with app/screen/geometry.ts, so a replay can target another display.
  */
-import type { RunEvent } from '../contract';
+import { z } from 'zod';
+import { DenyRuleSchema, type DenyRule, type RunEvent } from '../contract';
+import { activeDenyRules } from '../policy/default-deny-rules';
 import { ComputerActionSchema, MobileActionSchema, type ComputerAction, type MobileAction } from '../model/actions';
 import { getProfile } from '../model/profiles';
 import type { CoordinateSpace, Display, Point, Size } from '../screen/geometry';
@@ -27,6 +29,8 @@ export interface ReplayStep {
 
 export interface LoadedReplay {
   plan: ReplayStep[];
+  /** The deny rules the recorded run applied (built-in ones it had not removed, then its own): a replay keeps them. */
+  denyRules: DenyRule[];
   /** Problems with the record plus actions that cannot be replayed (and were left out), one sentence each. */
   problems: string[];
 }
@@ -76,8 +80,17 @@ export function loadReplay(dir: string): LoadedReplay {
       ...(event.screen ? { recordedScreen: event.screen } : {}),
     });
   }
-  return { plan, problems };
+  const settings = DenyRuleSettingsSchema.safeParse(record.settings ?? {});
+  if (!settings.success) problems.push('settings.json holds unreadable deny rules; only the built-in ones apply');
+  const denyRules = activeDenyRules(settings.success ? settings.data : { denyRules: [], removedDefaultDenyRules: [] });
+  return { plan, problems, denyRules };
 }
+
+/** The deny-rule fields of a recorded run's settings (older records have neither). */
+const DenyRuleSettingsSchema = z.object({
+  denyRules: z.array(DenyRuleSchema).default([]),
+  removedDefaultDenyRules: z.array(z.string()).default([]),
+});
 
 /** What replay would do, in order. */
 export function replayPlan(dir: string): ReplayStep[] {

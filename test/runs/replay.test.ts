@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayPlan } from '../../app/runs/replay';
 import { startFixtureDesktop, type FixtureDesktop } from '../support/fixture-desktop';
-import { DISPLAY, EVIL_TEXT, IMAGE, writeClickRun, writeSampleRun } from './sample-run';
+import { DISPLAY, EVIL_TEXT, IMAGE, writeClickRun, writeSampleRun, writeTypeRun } from './sample-run';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'deskpilot-replay-'));
@@ -51,6 +51,17 @@ describe('deskpilot replay --dry-run', () => {
       '[1/2] step 1: Click at (640, 216)',
       `[2/2] step 3: Type “${EVIL_TEXT.slice(0, 60)}…” (65 chars)`,
     ]);
+  });
+
+  it('applies the deny rules the recorded run applied: a blocked action is never replayed', async () => {
+    // The run removed rm-home-or-root, so `rm -rf ~` was typed then; the replay applies what the run applied.
+    const removed = await writeTypeRun(scratch, 'typed-removed', 'rm -rf ~');
+    expect((await replay([removed, '--dry-run'])).stdout).not.toContain('not performed');
+    // A command another built-in rule (still on in that run) blocks is never replayed, whatever --approve says.
+    const blocked = await writeTypeRun(scratch, 'typed-mkfs', 'mkfs.ext4 /dev/sda1');
+    const result = await replay([blocked, '--dry-run']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\[1\/2\] step 1: Type “mkfs\.ext4 \/dev\/sda1” \(19 chars\)\n  blocked: Blocked by a deny rule: formats a disk or partition, erasing it \(built-in rule make-filesystem\)\n  not performed: a deny rule blocks it\n/);
   });
 
   it('rejects bad options with exit 2', async () => {

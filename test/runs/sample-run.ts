@@ -128,3 +128,23 @@ export async function writeClickRun(root: string, runId: string, clicks: Array<[
   await recorder.close();
   return recorder.dir;
 }
+
+/** A run (recorded with the built-in rule rm-home-or-root removed) that typed `text` and pressed Enter. */
+export async function writeTypeRun(root: string, runId: string, text: string): Promise<string> {
+  const settings = RunSettingsSchema.parse({ endpoint: 'http://localhost:8000/v1', model: 'm', approve: 'auto', removedDefaultDenyRules: ['rm-home-or-root'] });
+  const recorder = createRunRecorder({ root, runId, settings });
+  const emit = (init: RunEventInit) => recorder.record({ ...init, runId, at: Date.now() } as RunEvent);
+  emit({ type: 'run-started', instruction: 'type things', settings, runDir: recorder.dir });
+  const file = recorder.saveImage(1, await fakeScreenshot('step 1'), 'image/png');
+  emit({ type: 'observation', step: 1, display: DISPLAY, image: { mime: 'image/png', ...IMAGE, file }, source: { width: 1280, height: 720 } });
+  const actions = [{ action: 'type', text }, { action: 'key', keys: ['Return'] }] as const;
+  for (const [index, action] of actions.entries()) {
+    const proposal: Proposal = { id: `1.${index}`, step: 1, index, callId: `c${index}`, tool: 'computer_use', action: { ...action } as Proposal['action'], summary: '', risk: { level: 'safe', reasons: [] } };
+    emit({ type: 'proposal', proposal });
+    emit({ type: 'decision', proposalId: proposal.id, decision: { kind: 'approve' }, by: 'policy' });
+    emit({ type: 'action', proposalId: proposal.id, action: { ...action } as Proposal['action'], ok: true });
+  }
+  emit({ type: 'run-finished', outcome: 'success', message: '', steps: 1 });
+  await recorder.close();
+  return recorder.dir;
+}
