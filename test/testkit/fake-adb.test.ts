@@ -5,7 +5,7 @@
  * After each test the fake is closed and its port checked; after the file, no adb server may have been started.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,8 @@ import { findColour } from '../support/locate-colour';
 
 const home = mkdtempSync(join(tmpdir(), 'fake-adb-home-'));
 const fakes: FakeAdb[] = [];
+/** adb clients still running (a test that failed half-way must not leave one behind). */
+const clients = new Set<ChildProcess>();
 
 async function fake(options: FakeAdbOptions = {}): Promise<FakeAdb> {
   const server = await startFakeAdb(options);
@@ -36,12 +38,16 @@ function adb(server: FakeAdb, args: string[], how: { viaPort?: boolean } = {}): 
   else env.ADB_SERVER_SOCKET = server.socketSpec;
   return new Promise((resolve, reject) => {
     const child = spawn('adb', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    clients.add(child);
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+    child.on('close', (code) => {
+      clients.delete(child);
+      resolve({ code, stdout: Buffer.concat(out), stderr });
+    });
   });
 }
 
@@ -68,6 +74,7 @@ beforeAll(() => {
 });
 
 afterEach(async () => {
+  for (const child of clients) child.kill('SIGKILL');
   for (const server of fakes.splice(0)) {
     await server.close();
     // Nothing may be left listening on the fake's port.
@@ -210,6 +217,16 @@ describe('shell and exec-out', () => {
     expect(legacy.code).toBe(0);
     expect(text(legacy)).toBe('out\n/system/bin/sh: nosuchcommand: inaccessible or not found\n');
     expect(server.requests()).toContain('shell:echo out; nosuchcommand; exit 3');
+  });
+
+  it('runs each line as sh -c would: variables, $?, && and ||, redirections, TERM from the client', async () => {
+    const server = await fake({ devices: [{ serial: PHONE }] });
+    const result = await adb(server, ['shell', 'A="x y"; echo $A "$TERM"; false || echo $?; true && echo ok; nosuch 2>/dev/null; echo $? >&2']);
+    expect([result.code, text(result), result.stderr]).toEqual([0, 'x y xterm\n1\nok\n', '127\n']);
+    // A new line is a new shell: A is gone.
+    expect(text(await adb(server, ['shell', 'echo "[$A]"']))).toBe('[]\n');
+    const file = await adb(server, ['shell', 'screencap -p > /sdcard/s.png']);
+    expect([file.code, file.stderr]).toEqual([1, 'fake-adb: not simulated: writing to the file /sdcard/s.png (the phone has no files here)\n']);
   });
 
   it('adb exec-out screencap -p returns a PNG of the screen size, as does adb shell (v2 and legacy)', async () => {

@@ -80,7 +80,9 @@ type Target = { kind: 'any' } | { kind: 'usb' } | { kind: 'local' } | { kind: 's
 
 export async function startFakeAdb(options: FakeAdbOptions = {}): Promise<FakeAdb> {
   const { log, ...rest } = options;
-  const config = optionsSchema.parse(rest);
+  const parsed = optionsSchema.safeParse(rest);
+  if (!parsed.success) throw new Error(`startFakeAdb: bad options:\n${z.prettifyError(parsed.error)}`);
+  const config = parsed.data;
   const serials = config.devices.map((d) => d.serial);
   const duplicate = serials.find((s, i) => serials.indexOf(s) !== i);
   if (duplicate) throw new Error(`startFakeAdb: two devices have the serial '${duplicate}'; give each its own`);
@@ -271,7 +273,12 @@ export async function startFakeAdb(options: FakeAdbOptions = {}): Promise<FakeAd
     }
   }
 
-  async function shutdown(): Promise<void> {
+  let stopping: Promise<void> | null = null;
+  function shutdown(): Promise<void> {
+    stopping ??= stop();
+    return stopping;
+  }
+  async function stop(): Promise<void> {
     for (const phone of phones) kick(phone);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -287,7 +294,6 @@ export async function startFakeAdb(options: FakeAdbOptions = {}): Promise<FakeAd
     server.listen(config.port, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  let closing: Promise<void> | null = null;
 
   return {
     port,
@@ -311,10 +317,7 @@ export async function startFakeAdb(options: FakeAdbOptions = {}): Promise<FakeAd
     get killed() {
       return killed;
     },
-    close: () => {
-      closing ??= server.listening ? shutdown() : Promise.resolve();
-      return closing;
-    },
+    close: shutdown,
   };
 }
 

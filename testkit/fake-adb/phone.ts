@@ -138,6 +138,8 @@ interface Io {
   err(data: string | Buffer): void;
   events: InputEvent[];
   signal: AbortSignal;
+  /** `$?` when the command started (what a bare `exit` returns). */
+  lastStatus: number;
 }
 
 type CommandResult = number | Promise<number>;
@@ -182,10 +184,11 @@ export class FakePhone {
   private readonly enabledImes: Set<string>;
   private currentIme = LATIN_IME;
   private readonly settings = { system: new Map<string, string>(), secure: new Map<string, string>(), global: new Map<string, string>() };
-  private readonly shellVars = new Map<string, string>();
 
   constructor(options: FakePhoneOptions, transportId: number, usbPort: number) {
-    this.config = phoneOptionsSchema.parse(options);
+    const parsed = phoneOptionsSchema.safeParse(options);
+    if (!parsed.success) throw new Error(`fake adb: bad options for the phone '${options.serial}':\n${z.prettifyError(parsed.error)}`);
+    this.config = parsed.data;
     this.serial = this.config.serial;
     this.state = this.config.state;
     this.transport = this.config.transport;
@@ -279,7 +282,8 @@ export class FakePhone {
     this.stack.push(pkg);
   }
 
-  private shellEnv(term: string | undefined): (name: string) => string {
+  /** The variables of one `sh -c` run: its own assignments first, then adbd's environment. */
+  private shellEnv(term: string | undefined, vars: Map<string, string>): (name: string) => string {
     const fixed: Record<string, string> = {
       HOME: '/',
       USER: 'shell',
@@ -296,7 +300,7 @@ export class FakePhone {
       '$': '4242',
       '-': 'c',
     };
-    return (name) => this.shellVars.get(name) ?? fixed[name] ?? '';
+    return (name) => vars.get(name) ?? fixed[name] ?? '';
   }
 
   /** Runs one command line as `/system/bin/sh -c LINE` would, recording each command in it. */
@@ -310,25 +314,32 @@ export class FakePhone {
       this.commands.push({ line, via, argv: [], events: [], exitCode: 2, shellError: { kind: parsed.kind, message: parsed.message } });
       return { chunks, exitCode: 2 };
     }
-    const lookup = this.shellEnv(term);
+    // Each command line is a fresh shell: its variables die with it (and concurrent lines never share them).
+    const vars = new Map<string, string>();
+    const lookup = this.shellEnv(term, vars);
     let status = 0;
     try {
       for (const { joiner, command } of parsed.list) {
         if (signal.aborted) break;
         if ((joiner === '&&' && status !== 0) || (joiner === '||' && status === 0)) continue;
-        this.shellVars.set('?', String(status));
-        status = await this.runSimple(line, via, command, lookup, chunks, signal);
+        vars.set('?', String(status));
+        status = await this.runSimple(line, via, command, { vars, lookup }, chunks, signal);
       }
     } catch (error) {
       if (!(error instanceof ShellExit)) throw error;
       status = error.code;
-    } finally {
-      this.shellVars.clear();
     }
     return { chunks, exitCode: status };
   }
 
-  private async runSimple(line: string, via: ShellVia, command: SimpleCommand, lookup: (n: string) => string, chunks: Output['chunks'], signal: AbortSignal): Promise<number> {
+  private async runSimple(
+    line: string,
+    via: ShellVia,
+    command: SimpleCommand,
+    { vars, lookup }: { vars: Map<string, string>; lookup: (name: string) => string },
+    chunks: Output['chunks'],
+    signal: AbortSignal,
+  ): Promise<number> {
     const argv = command.words.flatMap((word) => expandWord(word, lookup));
     const routes = this.routes(command.redirects, lookup);
     const record: ReceivedCommand = { line, via, argv, events: [], exitCode: 0 };
@@ -343,11 +354,11 @@ export class FakePhone {
       return 1;
     }
     if (argv.length === 0) {
-      for (const { name, value } of command.assignments) this.shellVars.set(name, expandWord(value, lookup, false).join(''));
+      for (const { name, value } of command.assignments) vars.set(name, expandWord(value, lookup, false).join(''));
       return 0;
     }
     this.commands.push(record);
-    const io: Io = { out: (d) => write(1, d), err: (d) => write(2, d), events: record.events, signal };
+    const io: Io = { out: (d) => write(1, d), err: (d) => write(2, d), events: record.events, signal, lastStatus: Number(vars.get('?') ?? 0) };
     try {
       record.exitCode = await this.exec(argv, io);
     } catch (error) {
@@ -421,7 +432,7 @@ export class FakePhone {
       case 'false':
         return 1;
       case 'exit':
-        throw new ShellExit(args[0] === undefined ? Number(this.shellVars.get('?') ?? 0) : Number(args[0]) & 0xff);
+        throw new ShellExit(args[0] === undefined ? io.lastStatus : Number(args[0]) & 0xff);
       default:
         io.err(`/system/bin/sh: ${name}: inaccessible or not found\n`);
         return 127;
