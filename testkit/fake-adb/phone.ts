@@ -6,8 +6,14 @@
  *
  * Output texts follow what real phones print where a backend might read them (`wm size`, `pm list packages`,
  * `ime list -s`, `monkey`, `am broadcast`, `getprop`); the `dumpsys` outputs are small but shaped like the real ones
- * (the lines a backend greps for). Anything the fake does not simulate says so on stderr, starting "fake-adb:", with
- * a failing exit code - never a silent success.
+ * (the lines a backend greps for). Error paths (`ime set` of an unknown IME, `input` usage errors, monkey's abort)
+ * print the real messages as far as known, with exit codes that are approximations: a backend should treat any
+ * non-zero code as failure, not match a number. Anything the fake does not simulate says so on stderr, starting
+ * "fake-adb:", with a failing exit code - never a silent success.
+ *
+ * Taps land on the logical display; a tap on the home screen's icon opens that app, on the target turns it green,
+ * a still swipe of 500 ms or more on it (a long press) turns it blue; vertical swipes scroll the app's list; Back pops
+ * the app, Home and the navigation bar's buttons do what they say. An app's text field has the focus when it opens.
  */
 import { z } from 'zod';
 import { expandWord, parseShellLine, type Redirect, type SimpleCommand } from './shell-words';
