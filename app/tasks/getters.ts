@@ -10,6 +10,9 @@ import type { Environment } from './environment';
 import { UnsupportedError } from './errors';
 import type { GetterConfig } from './schema';
 import { CHROME_GETTERS } from './apps/chrome';
+import { IMAGE_GETTERS } from './apps/images';
+import { VLC_GETTERS } from './apps/vlc';
+import { MISC_GETTERS } from './apps/misc';
 
 export interface GetterContext {
   env: Environment;
@@ -175,6 +178,9 @@ export const GETTERS: Record<string, Getter> = {
 
   // The app domains (app/tasks/apps/), one registry per app.
   ...CHROME_GETTERS,
+  ...IMAGE_GETTERS,
+  ...VLC_GETTERS,
+  ...MISC_GETTERS,
 };
 
 export function isKnownGetter(type: string): boolean {

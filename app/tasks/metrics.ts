@@ -9,10 +9,16 @@ import { UnsupportedError } from './errors';
 import { fuzzRatio, pyEquals, pyIn, pyRegex, pyStr, readText, sequenceRatio } from './pyvalues';
 import { matchValueToRule } from './rules';
 import { CHROME_METRICS } from './apps/chrome';
+import { IMAGE_METRICS } from './apps/images';
+import { VLC_METRICS } from './apps/vlc';
+import { THUNDERBIRD_METRICS } from './apps/thunderbird';
+import { ARCHIVE_METRICS } from './apps/archives';
+import { MISC_METRICS } from './apps/misc';
 
 export { matchValueToRule };
 
-export type Metric = (result: unknown, expected: unknown, options: Record<string, unknown>) => number;
+/** Metrics that read files through a library (images, archives, audio) return a promise; the evaluator awaits. */
+export type Metric = (result: unknown, expected: unknown, options: Record<string, unknown>) => number | Promise<number>;
 
 type Dict = Record<string, unknown>;
 
@@ -288,6 +294,11 @@ export const METRICS: Record<string, Metric> = {
 
   // The app domains (app/tasks/apps/), one registry per app.
   ...CHROME_METRICS,
+  ...IMAGE_METRICS,
+  ...VLC_METRICS,
+  ...THUNDERBIRD_METRICS,
+  ...ARCHIVE_METRICS,
+  ...MISC_METRICS,
 };
 
 /** `infeasible` is decided from the agent's last action, not by a metric function. */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeTab, debuggingBase, listTabs, openTab, waitForLoad } from '../../app/tasks/apps/chrome-cdp';
 import { LocalEnvironment } from '../../app/tasks/local-env';
-import { killAll, openTaskDesktop, type TaskDesktop } from './task-desktop';
+import { openTaskDesktop, type TaskDesktop } from './task-desktop';
 
 let d: TaskDesktop;
 let server: Server;
@@ -62,9 +62,3 @@ describe('published chrome tasks through the CLI', { timeout: 240_000 }, () => {
   });
 });
 
-describe('cleanup', () => {
-  it('nothing the tasks started outlives the test desktop', () => {
-    killAll(d.processesInHome());
-    expect(d.processesInHome()).toEqual([]);
-  });
-});
