@@ -18,6 +18,7 @@ import { runSetup } from '../tasks/setup';
 import type { Size } from '../screen/geometry';
 import { UsageError } from './errors';
 import { registerTasksRun } from './tasks-run';
+import { registerTasksCheck } from './tasks-check';
 
 export interface EnvFlags {
   backend: string;
@@ -96,9 +97,10 @@ function parseLastAction(value: string | undefined): LastAction {
 }
 
 export function registerTasks(program: Command): void {
-  const tasks = program.command('tasks').description('OSWorld-style tasks: run, set up, evaluate, report, doctor');
+  const tasks = program.command('tasks').description('OSWorld-style tasks: run, check, set up, evaluate, report, doctor');
 
   registerTasksRun(tasks);
+  registerTasksCheck(tasks);
 
   addEnvOptions(
     tasks
