@@ -203,6 +203,29 @@ export const MISC_METRICS: Record<string, Metric> = {
       return 0;
     }
   },
+  compare_config: async (file, rules) => {
+    if (!file || !isFile(file)) return 0;
+    return (await readFile(file, 'utf8')).replace(/\r\n?/g, '\n') === dict(rules, 'rules').expected ? 1 : 0;
+  },
+  compare_answer: (actual, rules) => (actual && pyEquals(actual, dict(rules, 'rules').expected) ? 1 : 0),
+  compare_result_files: async (src, tgt) => {
+    if (!isFile(src) || !isFile(tgt)) return 0;
+    const a = readText(src).trim();
+    const b = readText(tgt).trim();
+    // Numbers compare within 1e-4, and a number found inside the answer counts (the answer may be a sentence).
+    const num = (t: string) => (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : Number.NaN);
+    if (!Number.isNaN(num(b))) {
+      if (a.includes(b)) return 1;
+      return !Number.isNaN(num(a)) && Math.abs(num(a) - num(b)) < 1e-4 ? 1 : 0;
+    }
+    return a === b ? 1 : 0;
+  },
+  check_html_background_image: async (file, rule) => {
+    if (!isFile(file)) return 0;
+    const want = `background-image: url('${String(dict(rule, 'rule').value)}')`;
+    const styles = [...(await readFile(file, 'utf8')).matchAll(/<style[^>]*>([\s\S]*?)<\/style>/gi)].map((m) => m[1]!);
+    return styles.some((css) => css.includes(want)) ? 1 : 0;
+  },
   is_utc_0: (output) => (String(output).split('\n')[3]?.endsWith('+0000)') ? 1 : 0),
   check_text_enlarged: (scale) => {
     const v = Number.parseFloat(String(scale));
