@@ -333,4 +333,19 @@ describe('VLC, Thunderbird, archives and the rest', () => {
     expect(METRICS.check_gnome_favorite_apps!("['thunderbird.desktop', 'vim.desktop']\n", { expected: ['vim.desktop', 'thunderbird.desktop'] }, {})).toBe(1);
     expect(METRICS.is_utc_0!('Local time: x\nUniversal time: x\nRTC time: x\nTime zone: Etc/UTC (UTC, +0000)\n', undefined, {})).toBe(1);
   });
+
+  it('compare_result_files: numbers within 1e-4 or contained in the answer; check_html_background_image', async () => {
+    const [a, b] = [path.join(dir, 'answer.txt'), path.join(dir, 'gold.txt')];
+    await writeFile(b, '3.14159\n');
+    await writeFile(a, 'The value is 3.14159');
+    expect(await METRICS.compare_result_files!(a, b, {})).toBe(1);
+    await writeFile(a, '3.14160');
+    expect(await METRICS.compare_result_files!(a, b, {})).toBe(1);
+    await writeFile(a, '3.2');
+    expect(await METRICS.compare_result_files!(a, b, {})).toBe(0);
+    const html = path.join(dir, 'index.html');
+    await writeFile(html, "<html><head><style>body { background-image: url('bg.png'); }</style></head></html>");
+    expect(await METRICS.check_html_background_image!(html, { value: 'bg.png' }, {})).toBe(1);
+    expect(await METRICS.check_html_background_image!(html, { value: 'other.png' }, {})).toBe(0);
+  });
 });
