@@ -16,6 +16,7 @@ test_packages=(
   xserver-xorg-core xserver-xorg-video-dummy  # a real multi-monitor X server for test/screen/multimonitor.test.ts
   zip unzip git                               # published OSWorld tasks in test/tasks unpack and push repositories
   adb                                         # the real adb client, driven against testkit/fake-adb in test/testkit
+  socat                                       # chrome tasks forward the DevTools port (test/tasks/chrome-tasks.test.ts)
 )
 
 packages=("${runtime_packages[@]}")

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { DownloadCache, defaultCacheDir } from '../tasks/cache';
+import { installAppPackages } from '../tasks/app-packages';
 import { fixUser, formatChecks, runChecks } from '../tasks/doctor';
 import type { Environment } from '../tasks/environment';
 import { SetupError, UnsupportedError } from '../tasks/errors';
@@ -18,6 +19,7 @@ import { runSetup } from '../tasks/setup';
 import type { Size } from '../screen/geometry';
 import { UsageError } from './errors';
 import { registerTasksRun } from './tasks-run';
+import { registerTasksCheck } from './tasks-check';
 
 export interface EnvFlags {
   backend: string;
@@ -96,9 +98,10 @@ function parseLastAction(value: string | undefined): LastAction {
 }
 
 export function registerTasks(program: Command): void {
-  const tasks = program.command('tasks').description('OSWorld-style tasks: run, set up, evaluate, report, doctor');
+  const tasks = program.command('tasks').description('OSWorld-style tasks: run, check, set up, evaluate, report, doctor');
 
   registerTasksRun(tasks);
+  registerTasksCheck(tasks);
 
   addEnvOptions(
     tasks
@@ -183,12 +186,14 @@ export function registerTasks(program: Command): void {
     .command('doctor')
     .description('what this machine lacks for the local backend (user account, sudo, wmctrl, terminal, python) and how to fix it')
     .option('--home <dir>', 'check for running with /home/user remapped to this directory')
-    .option('--fix', 'as root: create the `user` account (home /home/user, password "password")')
+    .option('--fix', 'install the app domains\' missing Debian packages (apt-get, through sudo when not root); as root, also create the `user` account (home /home/user, password "password")')
     .option('--json', 'print the checks as JSON')
     .action(async (flags: { home?: string; fix?: boolean; json?: boolean }) => {
       if (flags.fix) {
         try {
-          for (const line of fixUser()) process.stdout.write(`fixed: ${line}\n`);
+          for (const pkg of installAppPackages((line) => process.stdout.write(`${line}\n`))) process.stdout.write(`fixed: installed ${pkg}\n`);
+          const remapped = flags.home ?? process.env.DESKPILOT_TASK_HOME;
+          if (process.getuid?.() === 0 || !remapped) for (const line of fixUser()) process.stdout.write(`fixed: ${line}\n`);
         } catch (error) {
           throw new UsageError((error as Error).message);
         }

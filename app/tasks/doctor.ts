@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { appPackageChecks } from './app-packages';
 
 export interface Check {
   name: string;
@@ -86,6 +87,7 @@ export function runChecks(options: { home?: string } = {}): Check[] {
   tool('gio', 'libglib2.0-bin', 'some os tasks use `gio trash`', true);
   tool('unzip', 'unzip', 'tasks that unpack downloads', true);
   tool('git', 'git', 'tasks with git repositories', true);
+  checks.push(...appPackageChecks());
   return checks;
 }
 

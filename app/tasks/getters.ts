@@ -9,6 +9,10 @@ import type { DownloadCache } from './cache';
 import type { Environment } from './environment';
 import { UnsupportedError } from './errors';
 import type { GetterConfig } from './schema';
+import { CHROME_GETTERS } from './apps/chrome';
+import { IMAGE_GETTERS } from './apps/images';
+import { VLC_GETTERS } from './apps/vlc';
+import { MISC_GETTERS } from './apps/misc';
 
 export interface GetterContext {
   env: Environment;
@@ -171,6 +175,12 @@ export const GETTERS: Record<string, Getter> = {
   },
   list_directory: async (ctx, config) => ctx.env.listDirectory(str(config, 'path', 'list_directory')),
   vm_screen_size: async (ctx) => ctx.env.screenSize(),
+
+  // The app domains (app/tasks/apps/), one registry per app.
+  ...CHROME_GETTERS,
+  ...IMAGE_GETTERS,
+  ...VLC_GETTERS,
+  ...MISC_GETTERS,
 };
 
 export function isKnownGetter(type: string): boolean {

@@ -188,7 +188,10 @@ export class LocalEnvironment implements Environment {
     const argv = this.argv(command, options.shell ?? false);
     await new Promise<void>((resolve, reject) => {
       const child = spawn(argv.file, argv.args, { cwd: this.home, env: this.env, detached: true, stdio: 'ignore' });
+      // What the task launches either ends with this command (reaped) or outlives it: then it must not keep this
+      // process from exiting (`tasks setup` of a task that launches a browser would never return).
       if (!this.keepProcesses) reapOnExit(child, { group: true });
+      else child.unref();
       child.once('error', (error) => reject(new Error(`cannot launch ${argv.file}: ${error.message}`)));
       child.once('spawn', () => {
         this.started.push(child);

@@ -6,9 +6,19 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { UnsupportedError } from './errors';
-import { fuzzRatio, pyEquals, pyIn, pyRegex, readText, sequenceRatio } from './pyvalues';
+import { fuzzRatio, pyEquals, pyIn, pyRegex, pyStr, readText, sequenceRatio } from './pyvalues';
+import { matchValueToRule } from './rules';
+import { CHROME_METRICS } from './apps/chrome';
+import { IMAGE_METRICS } from './apps/images';
+import { VLC_METRICS } from './apps/vlc';
+import { THUNDERBIRD_METRICS } from './apps/thunderbird';
+import { ARCHIVE_METRICS } from './apps/archives';
+import { MISC_METRICS } from './apps/misc';
 
-export type Metric = (result: unknown, expected: unknown, options: Record<string, unknown>) => number;
+export { matchValueToRule };
+
+/** Metrics that read files through a library (images, archives, audio) return a promise; the evaluator awaits. */
+export type Metric = (result: unknown, expected: unknown, options: Record<string, unknown>) => number | Promise<number>;
 
 type Dict = Record<string, unknown>;
 
@@ -21,53 +31,8 @@ function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-function pyStr(value: unknown): string {
-  if (value === null || value === undefined) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
-}
-
 function isFile(p: unknown): p is string {
   return typeof p === 'string' && p !== '' && existsSync(p) && statSync(p).isFile();
-}
-
-/** OSWorld's _match_value_to_rule: {method, ref}. */
-export function matchValueToRule(value: unknown, rule: Dict): boolean {
-  const method = String(rule.method ?? '');
-  const ref = rule.ref;
-  if (method.startsWith('re')) {
-    const flags = method
-      .split('.')
-      .slice(1)
-      .map((f) => ({ I: 'i', IGNORECASE: 'i', M: 'm', MULTILINE: 'm', S: 's', DOTALL: 's' })[f] ?? '')
-      .join('');
-    return pyRegex(String(ref), flags).test(pyStr(value));
-  }
-  const cmp = (a: unknown, b: unknown): number => {
-    if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-    return Number(a) - Number(b);
-  };
-  switch (method) {
-    case 'eq':
-      return pyEquals(value, ref);
-    case 'ne':
-      return !pyEquals(value, ref);
-    case 'le':
-      return cmp(value, ref) <= 0;
-    case 'lt':
-      return cmp(value, ref) < 0;
-    case 'ge':
-      return cmp(value, ref) >= 0;
-    case 'gt':
-      return cmp(value, ref) > 0;
-  }
-  if (method.startsWith('approx:')) {
-    const threshold = Number(method.split(':')[1]);
-    const v = Number(value);
-    return Number.isFinite(v) && Math.abs(v - Number(ref)) <= threshold;
-  }
-  throw new UnsupportedError(`rule method "${method}"`);
 }
 
 function matchRecord(pattern: Dict, item: Dict): boolean {
@@ -326,6 +291,14 @@ export const METRICS: Record<string, Metric> = {
     if (r.type === 'not_contain') return pyIn(r.expected, actual) ? 0 : 1;
     throw new UnsupportedError(`is_extension_installed rule type "${pyStr(r.type)}"`);
   },
+
+  // The app domains (app/tasks/apps/), one registry per app.
+  ...CHROME_METRICS,
+  ...IMAGE_METRICS,
+  ...VLC_METRICS,
+  ...THUNDERBIRD_METRICS,
+  ...ARCHIVE_METRICS,
+  ...MISC_METRICS,
 };
 
 /** `infeasible` is decided from the agent's last action, not by a metric function. */

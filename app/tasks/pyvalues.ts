@@ -145,3 +145,11 @@ export function fuzzRatio(a: string, b: string): number {
   const lcs = prev[y.length]!;
   return (2 * lcs) / (x.length + y.length);
 }
+
+/** str(value) as Python prints a JSON value (None, True, False; lists and objects as JSON). */
+export function pyStr(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : JSON.stringify(value);
+}

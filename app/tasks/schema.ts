@@ -46,20 +46,23 @@ const taskIssueMessage: z.core.$ZodErrorMap = (issue) => {
   return issue.input === undefined ? `is required (${expected})` : `must be ${expected}, got ${kindOf(issue.input)}`;
 };
 
+/** OSWorld passes `shell` to Python as is, so a task's "shell": "true" means true (a non-empty string is truthy). */
+const ShellSchema = z.union([z.boolean(), z.string()]).transform((v) => (typeof v === 'string' ? v !== '' : v)).optional();
+
 const CommandSchema = oneOf('a string or a list of strings', [z.string(), z.array(z.string())]);
 
 /** Parameters of the step types we run; other step types are checked only for shape. */
 export const StepParamSchemas = {
   execute: z.looseObject({
     command: CommandSchema,
-    shell: z.boolean().optional(),
+    shell: ShellSchema,
     stdout: z.string().optional(),
     stderr: z.string().optional(),
     until: z
       .looseObject({ returncode: z.number().optional(), stdout: z.string().optional(), stderr: z.string().optional() })
       .optional(),
   }),
-  launch: z.looseObject({ command: CommandSchema, shell: z.boolean().optional() }),
+  launch: z.looseObject({ command: CommandSchema, shell: ShellSchema }),
   open: z.looseObject({ path: z.string().min(1) }),
   download: z.looseObject({
     files: z.array(z.looseObject({ url: z.string().min(1), path: z.string().min(1) })).min(1),

@@ -10,14 +10,12 @@ import type { DownloadCache } from './cache';
 import type { Environment } from './environment';
 import { SetupError, UnsupportedError } from './errors';
 import { STEP_ALIASES, StepParamSchemas, type Step } from './schema';
+import { CHROME_STEPS } from './apps/chrome';
 
 /** Step types that need things this runner does not provide. */
 export const UNSUPPORTED_STEPS: Record<string, string> = {
-  chrome_open_tabs: 'Chrome over CDP',
-  chrome_close_tabs: 'Chrome over CDP',
-  update_browse_history: 'Chrome browsing history',
-  googledrive: 'Google Drive',
-  login: 'a web login',
+  googledrive: 'needs a Google Drive account',
+  login: 'needs a web account login',
   tidy_desktop: 'GNOME desktop',
   change_wallpaper: 'GNOME wallpaper',
 };
@@ -37,6 +35,14 @@ export interface SetupContext {
   openWaitSeconds?: number;
 }
 
+/** A setup step of an app domain (app/tasks/apps/): its parameters as the task gives them. */
+export type AppStep = (params: Record<string, unknown>, ctx: SetupContext, where: string) => Promise<void>;
+
+/** The app domains' setup steps, one registry per app. */
+export const APP_STEPS: Record<string, AppStep> = {
+  ...CHROME_STEPS,
+};
+
 export function stepKind(type: string): string {
   return STEP_ALIASES[type] ?? type;
 }
@@ -44,7 +50,7 @@ export function stepKind(type: string): string {
 /** Why a step cannot run here, or null. */
 export function unsupportedStep(step: Step): string | null {
   const kind = stepKind(step.type);
-  if (kind in StepParamSchemas) return null;
+  if (kind in StepParamSchemas || Object.hasOwn(APP_STEPS, kind)) return null;
   return `${step.type} step (${UNSUPPORTED_STEPS[kind] ?? 'unknown step type'})`;
 }
 
@@ -87,6 +93,8 @@ async function runStep(step: Step, ctx: SetupContext, where: string): Promise<vo
   const why = unsupportedStep(step);
   if (why) throw new UnsupportedError(why);
   const params = step.parameters ?? {};
+  const appStep = Object.hasOwn(APP_STEPS, kind) ? APP_STEPS[kind] : undefined;
+  if (appStep) return appStep(params, ctx, where);
   switch (kind) {
     case 'execute': {
       const p = StepParamSchemas.execute.parse(params);

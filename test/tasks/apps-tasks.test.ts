@@ -65,9 +65,9 @@ describe('published vs_code and multi_apps tasks', { timeout: 180_000 }, () => {
 
 describe('unsupported tasks are reported, never scored', { timeout: 180_000 }, () => {
   it('evaluate says unsupported and why, with exit code 3', async () => {
-    const r = await cli(d.args('evaluate', 'os', '3ce045a0-877b-42aa-8d2c-b4a863336ab8', ['--json']));
+    const r = await cli(d.args('evaluate', 'os', '0b35aee5-6f2a-4c71-b2da-aed0105fdbde', ['--json']));
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toEqual({ score: null, unsupported: 'metric check_text_enlarged' });
+    expect(JSON.parse(r.stdout)).toEqual({ score: null, unsupported: 'getter calc_insensitive_md5' });
   });
 });
 

@@ -94,7 +94,7 @@ describe('tasks run with a scripted agent', { timeout: 180_000 }, () => {
   it('an infeasible task: claiming success scores 0; unsupported tasks are counted apart in the report', async () => {
     const out = await tempDir('results');
     const infeasible = (await loadTasks(taskPath('os', INFEASIBLE))).tasks;
-    const unsupported = (await loadTasks(taskPath('os', '3ce045a0-877b-42aa-8d2c-b4a863336ab8'))).tasks;
+    const unsupported = (await loadTasks(taskPath('os', '0b35aee5-6f2a-4c71-b2da-aed0105fdbde'))).tasks;
     const calls: string[] = [];
     const summary = await runTasks({
       tasks: [...infeasible, ...unsupported],
@@ -111,7 +111,7 @@ describe('tasks run with a scripted agent', { timeout: 180_000 }, () => {
     expect(calls).toHaveLength(1); // the unsupported task never reached the agent
     const dir = path.join(out, 'pyautogui', 'screenshot', 'm', 'os');
     expect(await readFile(path.join(dir, INFEASIBLE, 'result.txt'), 'utf8')).toBe('0\n');
-    expect(existsSync(path.join(dir, '3ce045a0-877b-42aa-8d2c-b4a863336ab8', 'result.txt'))).toBe(false);
+    expect(existsSync(path.join(dir, '0b35aee5-6f2a-4c71-b2da-aed0105fdbde', 'result.txt'))).toBe(false);
 
     const report = await buildReport(out);
     expect(report.groups).toHaveLength(1);
@@ -119,7 +119,7 @@ describe('tasks run with a scripted agent', { timeout: 180_000 }, () => {
     const r = await cli(['tasks', 'report', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/os\s+1\s+0\.00%\s+1\s+0/);
-    expect(r.stdout).toContain('metric check_text_enlarged');
+    expect(r.stdout).toContain('getter calc_insensitive_md5');
   });
 
   it('--parallel runs tasks at once, each on its own fresh display', async () => {

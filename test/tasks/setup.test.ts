@@ -112,10 +112,18 @@ describe('setup steps', () => {
     );
   });
 
-  it('a Chrome, Drive or login step makes the task unsupported, not failed', async () => {
+  it('a Drive or login step makes the task unsupported, not failed; a Chrome step without a browser is a setup error', async () => {
     const e = await env();
-    const run = runSetup([{ type: 'chrome_open_tabs', parameters: { urls_to_open: ['https://example.com'] } }], { env: e, cache: new DownloadCache(e.home), screen });
-    await expect(run).rejects.toThrow(UnsupportedError);
-    await expect(run).rejects.toThrow('unsupported: chrome_open_tabs step (Chrome over CDP)');
-  });
+    const drive = runSetup([{ type: 'googledrive', parameters: { operation: ['delete'], args: [{}] } }], { env: e, cache: new DownloadCache(e.home), screen });
+    await expect(drive).rejects.toThrow(UnsupportedError);
+    await expect(drive).rejects.toThrow('unsupported: googledrive step (needs a Google Drive account)');
+    // No browser answers on this port: the step fails loudly instead of leaving the task half set up.
+    process.env.DESKPILOT_CHROME_PORT = '9';
+    try {
+      const tabs = runSetup([{ type: 'chrome_close_tabs', parameters: { urls_to_close: ['https://example.com'] } }], { env: e, cache: new DownloadCache(e.home), screen });
+      await expect(tabs).rejects.toThrow(/chrome_close_tabs: no browser answers at http:\/\/127.0.0.1:9/);
+    } finally {
+      delete process.env.DESKPILOT_CHROME_PORT;
+    }
+  }, 90_000);
 });
