@@ -122,10 +122,10 @@ export async function evaluateTask(task: Task, lastAction: LastAction, ctx: Eval
       throw error;
     }
   };
-  const score = (index: number, name: string, result: unknown, expected: unknown): number => {
+  const score = async (index: number, name: string, result: unknown, expected: unknown): Promise<number> => {
     const metric = METRICS[name]!;
     try {
-      const s = metric(result, expected, metricOptions(task, index, isList));
+      const s = await metric(result, expected, metricOptions(task, index, isList));
       metrics.push({ index, name, score: s });
       return s;
     } catch (error) {
@@ -153,7 +153,7 @@ export async function evaluateTask(task: Task, lastAction: LastAction, ctx: Eval
         return done(0, `expected getter failed: ${(error as Error).message}`);
       }
     }
-    const s = score(0, names[0]!, result, expected ?? undefined);
+    const s = await score(0, names[0]!, result, expected ?? undefined);
     return done(s, `${names[0]} scored ${s}`);
   }
 
@@ -179,7 +179,7 @@ export async function evaluateTask(task: Task, lastAction: LastAction, ctx: Eval
         if (conj === 'and') return done(0, `expected getter ${i} failed: ${(error as Error).message}`);
       }
     }
-    const s = score(i, name, result, expected ?? undefined);
+    const s = await score(i, name, result, expected ?? undefined);
     if (conj === 'and' && s === 0) return done(0, `${name} (metric ${i}) scored 0 with conj "and"`);
     if (conj === 'or' && s === 1) return done(1, `${name} (metric ${i}) scored 1 with conj "or"`);
     scores.push(s);

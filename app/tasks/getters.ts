@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DownloadCache } from './cache';
 import type { Environment } from './environment';
 import { UnsupportedError } from './errors';
+import { OFFICE_GETTERS } from './office';
 import type { GetterConfig } from './schema';
 
 export interface GetterContext {
@@ -171,6 +172,7 @@ export const GETTERS: Record<string, Getter> = {
   },
   list_directory: async (ctx, config) => ctx.env.listDirectory(str(config, 'path', 'list_directory')),
   vm_screen_size: async (ctx) => ctx.env.screenSize(),
+  ...OFFICE_GETTERS,
 };
 
 export function isKnownGetter(type: string): boolean {

@@ -6,9 +6,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { UnsupportedError } from './errors';
+import { OFFICE_METRICS } from './office';
 import { fuzzRatio, pyEquals, pyIn, pyRegex, readText, sequenceRatio } from './pyvalues';
 
-export type Metric = (result: unknown, expected: unknown, options: Record<string, unknown>) => number;
+/** A metric may be asynchronous (office documents with images or PDFs are decoded by async libraries). */
+export type Metric = (result: unknown, expected: unknown, options: Record<string, unknown>) => number | Promise<number>;
 
 type Dict = Record<string, unknown>;
 
@@ -326,6 +328,7 @@ export const METRICS: Record<string, Metric> = {
     if (r.type === 'not_contain') return pyIn(r.expected, actual) ? 0 : 1;
     throw new UnsupportedError(`is_extension_installed rule type "${pyStr(r.type)}"`);
   },
+  ...OFFICE_METRICS,
 };
 
 /** `infeasible` is decided from the agent's last action, not by a metric function. */

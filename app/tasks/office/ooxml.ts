@@ -65,7 +65,10 @@ export function parseXml(text: string, options: ParseOptions = {}): XEl {
       attrs[a.uri ? `{${a.uri}}${a.local}` : a.local] = a.value;
     }
     const el: XEl = { ns: tag.uri ?? '', name: tag.local ?? tag.name, attrs, children: [] };
-    stack[stack.length - 1]!.children.push(el);
+    const parent = stack[stack.length - 1]!;
+    // lxml's remove_blank_text: whitespace before a first child element is dropped too
+    if (options.dropBlankText && !preserve[preserve.length - 1] && parent.children.length === 1 && typeof parent.children[0] === 'string' && isBlank(parent.children[0])) parent.children.pop();
+    parent.children.push(el);
     stack.push(el);
     const space = attrs[`{${NS.xml}}space`];
     preserve.push(space === undefined ? preserve[preserve.length - 1]! : space === 'preserve');
@@ -76,7 +79,8 @@ export function parseXml(text: string, options: ParseOptions = {}): XEl {
   });
   const addText = (t: string) => {
     const parent = stack[stack.length - 1]!;
-    if (options.dropBlankText && !preserve[preserve.length - 1] && /^[ \t\r\n]*$/.test(t)) return;
+    // Whitespace between elements goes; the whitespace-only content of a leaf element stays (libxml2's rule).
+    if (options.dropBlankText && !preserve[preserve.length - 1] && isBlank(t) && (parent.children.length > 1 || (parent.children.length === 1 && typeof parent.children[0] !== 'string'))) return;
     const last = parent.children[parent.children.length - 1];
     if (typeof last === 'string') parent.children[parent.children.length - 1] = last + t;
     else parent.children.push(t);
@@ -88,6 +92,10 @@ export function parseXml(text: string, options: ParseOptions = {}): XEl {
   const top = root.children.find((c): c is XEl => typeof c !== 'string');
   if (!top) throw new OfficeFileError('XML part without a root element');
   return top;
+}
+
+function isBlank(t: string): boolean {
+  return /^[ \t\r\n]*$/.test(t);
 }
 
 export function isEl(n: XNode | undefined): n is XEl {

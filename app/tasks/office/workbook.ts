@@ -191,8 +191,9 @@ function parseFont(el: XEl | null): Font | null {
     name: attr(kid(el, NS.sml, 'name'), 'val') ?? null,
     family: nestedFloat(kid(el, NS.sml, 'family')),
     size: nestedFloat(kid(el, NS.sml, 'sz')),
-    bold: nestedBool(kid(el, NS.sml, 'b')),
-    italic: nestedBool(kid(el, NS.sml, 'i')),
+    // openpyxl's b and i do not allow None: absent is False
+    bold: nestedBool(kid(el, NS.sml, 'b')) ?? false,
+    italic: nestedBool(kid(el, NS.sml, 'i')) ?? false,
     // openpyxl's Font.from_tree: a bare <u/> is single underline
     underline: u ? (attr(u, 'val') ?? 'single') : null,
     strike: nestedBool(kid(el, NS.sml, 'strike')),
@@ -212,7 +213,7 @@ function parseFill(el: XEl | null): Fill | null {
   return null;
 }
 
-const DEFAULT_FONT: Font = { name: 'Calibri', family: 2, size: 11, bold: null, italic: null, underline: null, strike: null, color: NON_RGB };
+const DEFAULT_FONT: Font = { name: 'Calibri', family: 2, size: 11, bold: false, italic: false, underline: null, strike: null, color: NON_RGB };
 const DEFAULT_FILL: Fill = { tag: 'patternFill', patternType: null, fgColor: '00000000', bgColor: '00000000' };
 
 export interface CellStyle {
