@@ -338,7 +338,7 @@ function loadStyles(ws: Worksheet, bookPath: string, props: string[]): Map<strin
       out.set(coordinate(row, col), props.map((p) => readCellStyle(p, cell)));
     }
   }
-  let isActive: ((v: string | number) => unknown) | null = null;
+  let isActive: ((v: unknown) => unknown) | null = null;
   for (const fmt of ws.conditionalFormats()) {
     for (const rule of fmt.rules) {
       const active: Array<[number, number]> = [];
@@ -502,8 +502,9 @@ function loadFilters(ws: Worksheet | null): Record<string, unknown> {
   const columns = xkids(af, NS.sml, 'filterColumn').map((fc) => {
     const col: Record<string, unknown> = {
       col_id: Number(xattr(fc, 'colId')),
-      hidden_button: boolAttr(xattr(fc, 'hiddenButton'), false),
-      show_button: boolAttr(xattr(fc, 'showButton'), true),
+      // openpyxl leaves both None when the attributes are absent
+      hidden_button: bool(xattr(fc, 'hiddenButton')),
+      show_button: bool(xattr(fc, 'showButton')),
     };
     const filters = xkid(fc, NS.sml, 'filters');
     if (filters) {
@@ -657,7 +658,7 @@ export function compareTable(result: unknown, expected: unknown, options: Record
   let rxl: Workbook;
   try {
     rxl = Workbook.open(result);
-    rxl.worksheetNames();
+    rxl.loadEagerly();
   } catch (error) {
     throw new ScoreZero(`cannot load the result workbook ${path.basename(result)}: ${(error as Error).message}`);
   }
@@ -666,6 +667,7 @@ export function compareTable(result: unknown, expected: unknown, options: Record
   if (expected !== null && expected !== undefined) {
     if (typeof expected !== 'string') throw new Error(`the expected value is not one file path: ${JSON.stringify(expected)}`);
     const exl = Workbook.open(expected);
+    exl.loadEagerly();
     expectedBook = { path: expected, xl: exl, names: exl.worksheetNames() };
   }
   const idx = (i: number | string) => parseSheetIdx(i, resultBook, expectedBook);
@@ -856,9 +858,11 @@ export function compareTable(result: unknown, expected: unknown, options: Record
 }
 
 /** str() of read_cell_value's result. */
-function pyStrOf(v: string | number | null): string {
+function pyStrOf(v: ReturnType<typeof readCellValue>): string {
   if (v === null) return 'None';
-  return typeof v === 'number' ? pyFloatRepr(v) : v;
+  if (typeof v === 'number') return pyFloatRepr(v);
+  if (typeof v === 'string') return v;
+  return `{${Object.entries(v.xmltodict).map(([k, val]) => `'${k}': '${val}'`).join(', ')}}`;
 }
 
 // ---------------------------------------------------------------- compare_csv, compare_conference_city_in_order

@@ -555,8 +555,11 @@ export class Worksheet {
     for (const partName of this.relsOf('pivotTable')) {
       const pt = this.book.pkg.xml(partName);
       if (!pt) continue;
-      const cacheRel = this.book.pkg.rels(partName).find((r) => relKind(r.type) === 'pivotCacheDefinition');
-      const cache = cacheRel ? this.book.pkg.xml(cacheRel.target) : null;
+      // openpyxl finds the cache through the workbook's <pivotCaches> by cacheId, and fails to load the workbook without it
+      const cacheId = attr(pt, 'cacheId') ?? '';
+      const cachePart = this.book.pivotCaches.get(cacheId);
+      if (!cachePart) throw new OfficeFileError(`pivot table ${partName} names cache ${cacheId}, which the workbook does not list (openpyxl cannot load it)`);
+      const cache = this.book.pkg.xml(cachePart);
       const source = kid(cache, NS.sml, 'cacheSource');
       const ws = kid(source, NS.sml, 'worksheetSource');
       const ints = (parent: string, child: string, a: string) => kids(kid(pt, NS.sml, parent), NS.sml, child).map((e) => Number(attr(e, a)));
@@ -674,6 +677,8 @@ export class Workbook {
   readonly styles: Styles;
   readonly sharedStrings: string[];
   readonly date1904: boolean;
+  /** cacheId -> pivot cache definition part (workbook.xml's <pivotCaches>). */
+  readonly pivotCaches = new Map<string, string>();
   private readonly loaded = new Map<string, Worksheet>();
 
   private readonly workbookPart: string;
@@ -694,6 +699,10 @@ export class Workbook {
     this.date1904 = xmlBool(attr(kid(wb, NS.sml, 'workbookPr'), 'date1904'), false);
     const stylesPart = rels.find((r) => relKind(r.type) === 'styles')?.target;
     this.styles = new Styles(stylesPart ? pkg.xml(stylesPart) : null);
+    for (const pc of kids(kid(wb, NS.sml, 'pivotCaches'), NS.sml, 'pivotCache')) {
+      const rel = rels.find((r) => r.id === attr(pc, 'id', NS.rel));
+      if (rel) this.pivotCaches.set(attr(pc, 'cacheId') ?? '', rel.target);
+    }
     const ssPart = rels.find((r) => relKind(r.type) === 'sharedStrings')?.target;
     this.sharedStrings = kids(ssPart ? pkg.xml(ssPart) : null, NS.sml, 'si').map(richText);
   }
@@ -714,6 +723,11 @@ export class Workbook {
     const tab = Number(attr(kid(kid(wb, NS.sml, 'bookViews'), NS.sml, 'workbookView'), 'activeTab') ?? 0);
     const entry = this.sheets[tab];
     return entry && entry.kind === 'worksheet' ? this.sheet(entry.name) : null;
+  }
+
+  /** What openpyxl.load_workbook reads up front and fails on: every worksheet, its pivot tables. */
+  loadEagerly(): void {
+    for (const name of this.worksheetNames()) this.sheet(name)?.pivots();
   }
 
   /** Worksheet titles in workbook order (pandas' ExcelFile.sheet_names: worksheets only, chartsheets left out). */
@@ -776,24 +790,26 @@ export class Workbook {
   }
 }
 
+/** A <c><is><t attr="..">text</t></is></c> as xmltodict returns it (a dict, so it never equals a string). */
+export interface XmlDict {
+  xmltodict: Record<string, string>;
+}
+
 /**
  * The reference's read_cell_value: the raw XML of "xl/worksheets/sheet{sheetId}.xml" (not the part the workbook's
- * relationships name), numbers as floats, shared/inline/formula strings as text, anything else (booleans,
- * missing cells, unknown sheets, unreadable files) as None.
+ * relationships name), numbers as floats, shared/formula strings and errors as text, inline strings through
+ * xmltodict, anything else (booleans, missing cells, unknown sheets, unreadable files) as None.
  */
-export function readCellValue(file: string, sheetName: string, coord: string): string | number | null {
-  let pkg: Package;
+export function readCellValue(file: string, sheetName: string, coord: string): string | number | XmlDict | null {
+  let shared: string[] = [];
+  let cell: XEl | null = null;
   try {
-    pkg = Package.open(file);
-  } catch {
-    return null;
-  }
-  try {
-    let shared: string[] = [];
+    const pkg = Package.open(file);
     try {
       const ss = pkg.xml('xl/sharedStrings.xml');
-      // the reference joins every <t> below an <si>, phonetic runs included
-      shared = kids(ss, NS.sml, 'si').map((si) => descendants(si, NS.sml, 't').map((t) => textOf(t)).join(''));
+      const sis = kids(ss, NS.sml, 'si').map((si) => descendants(si, NS.sml, 't'));
+      // "".join(t.text ...) fails on an empty <t/>: the reference then has no shared strings at all
+      shared = sis.some((ts) => ts.some((t) => t.children.length === 0)) ? [] : sis.map((ts) => ts.map((t) => textOf(t)).join(''));
     } catch {
       shared = [];
     }
@@ -804,34 +820,40 @@ export function readCellValue(file: string, sheetName: string, coord: string): s
     if (id === undefined) return null;
     const sheet = pkg.xml(`xl/worksheets/sheet${id}.xml`);
     if (!sheet) return null;
-    let cell: XEl | null = null;
     for (const row of kids(kid(sheet, NS.sml, 'sheetData'), NS.sml, 'row')) {
       cell = kids(row, NS.sml, 'c').find((c) => attr(c, 'r') === coord) ?? null;
       if (cell) break;
     }
-    if (!cell) return null;
-    const t = attr(cell, 't');
-    const v = kid(cell, NS.sml, 'v');
-    if (t === undefined || t === 'n') {
-      if (!v) return null;
-      const n = Number(textOf(v).trim());
-      return Number.isNaN(n) && !/nan/i.test(textOf(v)) ? null : n;
-    }
-    if (t === 's') {
-      if (!v) return null;
-      const idx = Number(textOf(v));
-      return shared[idx] ?? null;
-    }
-    if (t === 'str' || t === 'e') return v ? textOf(v) : null;
-    if (t === 'inlineStr') {
-      const is = kid(cell, NS.sml, 'is');
-      const tEl = kids(is, NS.sml, 't');
-      return tEl.length === 1 ? textOf(tEl[0]!) : null;
-    }
-    return null;
   } catch {
     return null;
   }
+  if (!cell) return null;
+  const t = attr(cell, 't');
+  const v = kid(cell, NS.sml, 'v');
+  if (t === undefined || t === 'n') {
+    if (!v) return null;
+    const n = Number(textOf(v).trim());
+    return Number.isNaN(n) && !/nan/i.test(textOf(v)) ? null : n;
+  }
+  if (t === 's') {
+    if (!v) return null;
+    const idx = Number(textOf(v));
+    if (!Number.isInteger(idx)) return null;
+    if (idx < 0 || idx >= shared.length) throw new OfficeFileError(`shared string ${idx} does not exist (the reference raises IndexError)`);
+    return shared[idx]!;
+  }
+  if (t === 'str' || t === 'e') return v ? textOf(v) : null;
+  if (t === 'inlineStr') {
+    const ts = kids(kid(cell, NS.sml, 'is'), NS.sml, 't');
+    if (ts.length !== 1) return null;
+    const tEl = ts[0]!;
+    if (Object.keys(tEl.attrs).length === 0) return textOf(tEl);
+    const dict: Record<string, string> = {};
+    for (const [k, val] of Object.entries(tEl.attrs)) dict[`@${k.replace(/^\{(.*)\}/, '$1:')}`] = val;
+    dict['#text'] = textOf(tEl);
+    return { xmltodict: dict };
+  }
+  return null;
 }
 
 /**
