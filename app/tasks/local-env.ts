@@ -188,7 +188,9 @@ export class LocalEnvironment implements Environment {
     const argv = this.argv(command, options.shell ?? false);
     await new Promise<void>((resolve, reject) => {
       const child = spawn(argv.file, argv.args, { cwd: this.home, env: this.env, detached: true, stdio: 'ignore' });
-      if (!this.keepProcesses) reapOnExit(child, { group: true });
+      // A kept process (an app `open` started through xdg-open, which waits for it) must not keep this command alive.
+      if (this.keepProcesses) child.unref();
+      else reapOnExit(child, { group: true });
       child.once('error', (error) => reject(new Error(`cannot launch ${argv.file}: ${error.message}`)));
       child.once('spawn', () => {
         this.started.push(child);

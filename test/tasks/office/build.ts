@@ -277,7 +277,9 @@ export function convertWithLibreOffice(files: string[], format: string, outDir: 
   const profile = path.join(outDir, '.lo-profile');
   execFileSync(SOFFICE, [`-env:UserInstallation=file://${profile}`, '--headless', '--convert-to', format, '--outdir', outDir, ...files], { stdio: 'pipe', timeout: 120_000 });
   const ext = format.split(':')[0]!;
-  const out = files.map((f) => path.join(outDir, `${path.basename(f).replace(/\.[^.]+$/, '')}.${ext}`));
+  // the CSV filter's 12th token (sheet number) makes LibreOffice name the file "<name>-<sheet name>.csv"
+  const sheetSuffix = ext === 'csv' && format.split(',')[11] !== undefined ? '-Sheet1' : '';
+  const out = files.map((f) => path.join(outDir, `${path.basename(f).replace(/\.[^.]+$/, '')}${sheetSuffix}.${ext}`));
   const missing = out.filter((f) => !existsSync(f));
   if (missing.length) throw new Error(`LibreOffice did not write ${missing.join(', ')} (in ${outDir}: ${readdirSync(outDir).join(', ')})`);
   return out;
