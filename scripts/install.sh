@@ -15,6 +15,7 @@ test_packages=(
   xvfb xauth openbox xterm chromium fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji
   xserver-xorg-core xserver-xorg-video-dummy  # a real multi-monitor X server for test/screen/multimonitor.test.ts
   zip unzip git                               # published OSWorld tasks in test/tasks unpack and push repositories
+  libreoffice-calc libreoffice-writer         # test/tasks/office: files LibreOffice writes, published Calc/Writer tasks end to end
 )
 
 packages=("${runtime_packages[@]}")
