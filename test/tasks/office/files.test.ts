@@ -51,7 +51,7 @@ describe('compare_conference_city_in_order', () => {
     // empty expected entries never match: the reference requires a non-empty normalised candidate
     expect(() => compareConferenceCityInOrder(book, { expected })).not.toThrow();
     expect(compareConferenceCityInOrder(book, { expected })).toBe(0);
-    const full = { C1: 'City', ...Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`C${i + 2}`, `City ${i}`])) };
+    const full: Record<string, string> = { C1: 'City', ...Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`C${i + 2}`, `City ${i}`])) };
     full.C2 = 'Zürich';
     const fullBook = xlsx(path.join(dir, 'cities21.xlsx'), { sheets: [{ name: 'Sheet1', cells: full }] });
     const want = ['zurich', ...Array.from({ length: 20 }, (_, i) => `city ${i + 1}`)];
