@@ -1,15 +1,19 @@
 /**
  * compare_pptx_files and the other slide checks on presentations the tests write, and the slide media getters.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DownloadCache } from '../../../app/tasks/cache';
 import type { Environment } from '../../../app/tasks/environment';
 import { GETTERS } from '../../../app/tasks/getters';
 import * as slides from '../../../app/tasks/office/slides';
 import { tempDir } from '../helpers';
-import { pptx, sp, type DeckSpec } from './build';
+import { convertWithLibreOffice, pptx, sp, type DeckSpec } from './build';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 let dir: string;
 let n = 0;
@@ -161,5 +165,19 @@ describe('slide media getters', () => {
     expect(await readFile(image as string)).toEqual(png);
     expect(await GETTERS.audio_in_slide!(ctx, { type: 'audio_in_slide', ppt_file_path: '/home/user/Desktop/talk.pptx', slide_index: 1, dest: 'a.wav' })).toBeNull();
     expect(await GETTERS.background_image_in_slide!(ctx, { type: 'background_image_in_slide', ppt_file_path: '/home/user/Desktop/talk.pptx', slide_index: 1, dest: 'b.png' })).toBeNull();
+  });
+});
+
+describe('a presentation LibreOffice writes', () => {
+  it('compares equal to itself and differs from a copy with other text', () => {
+    const src = readFileSync(path.join(HERE, 'realistic.fodp'), 'utf8');
+    writeFileSync(path.join(dir, 'talk.fodp'), src);
+    writeFileSync(path.join(dir, 'talk-copy.fodp'), src);
+    writeFileSync(path.join(dir, 'talk-edited.fodp'), src.replace('Costs down', 'Costs flat'));
+    const [a, b, c] = convertWithLibreOffice([path.join(dir, 'talk.fodp'), path.join(dir, 'talk-copy.fodp'), path.join(dir, 'talk-edited.fodp')], 'pptx', path.join(dir, 'lo'));
+    expect(slides.comparePptxFiles(a, b)).toBe(1);
+    expect(slides.comparePptxFiles(c, a)).toBe(0);
+    expect(slides.comparePptxFiles(c, a, { examine_text: false })).toBe(0); // the run text still differs in the bullet check
+    expect(slides.checkSlideOrientationPortrait(a)).toBe(0);
   });
 });

@@ -5,10 +5,13 @@
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compareTable, ScoreZero } from '../../../app/tasks/office/table';
 import { tempDir } from '../helpers';
-import { xlsx, type BookSpec } from './build';
+import { convertWithLibreOffice, xlsx, type BookSpec } from './build';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 let dir: string;
 beforeAll(async () => {
@@ -373,5 +376,28 @@ describe('files that cannot be scored', () => {
     copyFileSync(gold, ods);
     expect(() => score(ods, gold, rule)).toThrow(/openpyxl does not support \.ods/);
     expect(() => compareTable(null, gold, { rules: rule })).toThrow(ScoreZero);
+  });
+});
+
+describe('a workbook LibreOffice writes', () => {
+  it('reads its cached formula values, merged cells, fills and fonts as openpyxl does', () => {
+    const [lo] = convertWithLibreOffice([path.join(HERE, 'realistic.fods')], 'xlsx', path.join(dir, 'lo'));
+    const cell = (coordinate: string, props: Record<string, unknown>) => ({ type: 'check_cell', sheet_idx: 'RNSheet2', coordinate, props });
+    expect(
+      score(lo!, lo!, [
+        { type: 'sheet_name' },
+        { type: 'sheet_data', sheet_idx0: 0, sheet_idx1: 'EI0' },
+        { type: 'sheet_data', sheet_idx0: 'RNSheet2', sheet_idx1: 'ENSheet2' },
+        cell('A1', { bgcolor: { method: 'eq', ref: 'FF0000FF' }, font_bold: { method: 'eq', ref: true }, font_color: { method: 'eq', ref: 'FFFFFFFF' }, value: { method: 'eq', ref: 'Demographic Profile' } }),
+        cell('B1', { merge: { method: 'eq', ref: true } }),
+        cell('D1', { merge: { method: 'eq', ref: false } }),
+        cell('B2', { value: { method: 'eq', ref: 48 } }),
+        { type: 'style', sheet_idx0: 'RNSheet2', sheet_idx1: 'ENSheet2', props: ['bgcolor', 'font_bold'] },
+      ]),
+    ).toBe(1);
+    // LibreOffice's default font has no colour: a font_color style rule fails there, as in the reference
+    expect(() => score(lo!, lo!, [{ type: 'style', sheet_idx0: 0, sheet_idx1: 'EI0', props: ['font_color'] }])).toThrow(/no colour/);
+    const other = book({ sheets: [{ name: 'Sheet1', cells: { A1: 'Week', B1: 'Sales', A2: 1, B2: 101 } }, { name: 'Sheet2' }] });
+    expect(score(other, lo!, [{ type: 'sheet_data', sheet_idx0: 0, sheet_idx1: 'EI0' }])).toBe(0);
   });
 });
