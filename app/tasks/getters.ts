@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DownloadCache } from './cache';
 import type { Environment } from './environment';
 import { UnsupportedError } from './errors';
+import { OFFICE_GETTERS } from './office';
 import type { GetterConfig } from './schema';
 import { CHROME_GETTERS } from './apps/chrome';
 import { IMAGE_GETTERS } from './apps/images';
@@ -181,6 +182,9 @@ export const GETTERS: Record<string, Getter> = {
   ...IMAGE_GETTERS,
   ...VLC_GETTERS,
   ...MISC_GETTERS,
+
+  // Office documents (app/tasks/office/).
+  ...OFFICE_GETTERS,
 };
 
 export function isKnownGetter(type: string): boolean {

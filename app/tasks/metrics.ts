@@ -17,7 +17,10 @@ import { MISC_METRICS } from './apps/misc';
 
 export { matchValueToRule };
 
-/** Metrics that read files through a library (images, archives, audio) return a promise; the evaluator awaits. */
+import { OFFICE_METRICS } from './office';
+
+/** Metrics that read files through a library (images, archives, audio, office documents with images, PDFs) return a
+    promise; the evaluator awaits. */
 export type Metric = (result: unknown, expected: unknown, options: Record<string, unknown>) => number | Promise<number>;
 
 type Dict = Record<string, unknown>;
@@ -299,6 +302,9 @@ export const METRICS: Record<string, Metric> = {
   ...THUNDERBIRD_METRICS,
   ...ARCHIVE_METRICS,
   ...MISC_METRICS,
+
+  // Office documents (app/tasks/office/).
+  ...OFFICE_METRICS,
 };
 
 /** `infeasible` is decided from the agent's last action, not by a metric function. */
