@@ -249,8 +249,14 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
   const timeoutMs = options.pasteTimeoutMs ?? PASTE_TIMEOUT_MS;
   const saved: SavedSelection[] = await abortable(Promise.all(which.map((s) => saveSelection(s, xDisplay))), signal, typed);
   const opening = openPasteOwner(xDisplay, { selections: which, trace: options.trace });
+  /** A chunk went by keystrokes and its paste request has not come yet: the owner's late count then. */
+  let unansweredMark: number | undefined;
   const cleanUp = async (): Promise<void> => {
-    await opening.then((owner) => owner.release()).catch(() => undefined);
+    const owner = await opening.catch(() => undefined);
+    // A paste keystroke the target has not acted on yet would paste whatever the clipboard then holds. Keep
+    // refusing it (our owner stays, with nothing on offer) until its request has come, or PASTE_TIMEOUT_MS more.
+    if (owner && unansweredMark !== undefined) await owner.waitLateRequest(unansweredMark, timeoutMs);
+    await owner?.release();
     // Put the user's selections back (or leave them empty, as they were).
     await Promise.all(saved.map((s) => restoreSelection(s, xDisplay).catch(() => undefined)));
   };
@@ -262,8 +268,10 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
   let owner: PasteOwner | undefined;
   /** How long the target took from the paste keys to collecting the text, last time. */
   let reactionMs = 0;
+  let lateAtStart = 0;
   try {
     owner = await abortable(opening, signal, typed);
+    lateAtStart = owner.lateRequests;
     for (const [index, chunks] of lines.entries()) {
       for (const chunk of chunks) {
         checkAbort(signal, typed());
@@ -272,6 +280,7 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
           // The last chunk was not pasted. Paste again only once its paste request has come (and been refused):
           // then the target is past that keystroke, and a paste of this chunk cannot land before it.
           pasting = owner.lateRequests > lateMark;
+          if (pasting) unansweredMark = undefined;
           if (!pasting) extra.push('the window did not ask for the pasted text, so the rest was typed with keystrokes');
           lateMark = undefined;
         }
@@ -297,8 +306,9 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
           if (offer.collected > 1) extra.push(`the window asked ${offer.collected} times for characters ${parts.position - length + 1}-${parts.position}`);
         } else {
           const reason = offer.held ? `the paste was not collected within ${Math.round(timeoutMs / 100) / 10} s` : 'another client holds the clipboard';
-          parts.add(await keystrokes(chunk), length, reason);
           lateMark = owner.lateRequests;
+          unansweredMark = lateMark;
+          parts.add(await keystrokes(chunk), length, reason);
         }
       }
       if (index < lines.length - 1) await enter();
@@ -311,9 +321,13 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
     await cleanUp();
     throw error;
   }
-  await cleanUp();
-  const late = owner.lateRequests;
+  if (unansweredMark !== undefined && owner.lateRequests > unansweredMark) unansweredMark = undefined;
+  const late = owner.lateRequests - lateAtStart;
   if (late > 0) extra.push(`${late} late paste request${late === 1 ? ' was' : 's were'} refused, so nothing was pasted twice`);
-  else if (parts.list.some((p) => p.reason)) extra.push('if the window pastes later after all, it gets the clipboard as it was before');
+  if (unansweredMark !== undefined) {
+    // The clean-up waits for that keystroke in the background (the next typeText waits for it).
+    pendingCleanup = cleanUp();
+    extra.push(`the clipboard is put back once the window has asked for the paste it did not make, or in ${Math.round(timeoutMs / 100) / 10} s`);
+  } else await cleanUp();
   return parts.result(extra);
 }

@@ -245,6 +245,8 @@ export interface PasteOwner {
   offer(text: string): Promise<PasteOffer>;
   /** Content requests that came while nothing was on offer (refused): pastes that came after a withdrawal. */
   readonly lateRequests: number;
+  /** True once lateRequests exceeds `count`; false after `timeoutMs`. */
+  waitLateRequest(count: number, timeoutMs: number): Promise<boolean>;
   /** Withdraw what is on offer and give the selections up (they become empty). Never throws. */
   release(): Promise<void>;
   /** Release and disconnect (the next openPasteOwner connects anew). Never throws. */
@@ -383,6 +385,25 @@ class Owner implements PasteOwner {
     this.tracing = trace !== undefined;
   }
 
+  private readonly lateListeners = new Set<() => void>();
+
+  waitLateRequest(count: number, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.lateRequests <= count && this.connected) return;
+        finish(this.lateRequests > count);
+      };
+      const finish = (value: boolean): void => {
+        clearTimeout(timer);
+        this.lateListeners.delete(check);
+        resolve(value);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      this.lateListeners.add(check);
+      check();
+    });
+  }
+
   serving(): boolean {
     return this.connected && this.owned.size > 0;
   }
@@ -483,7 +504,10 @@ class Owner implements PasteOwner {
     const offer = this.current;
     const name = `${event.selection === ATOM_PRIMARY ? 'PRIMARY' : 'CLIPBOARD'} request for ${this.atomName(target)} from ${requestor}`;
     if (!offer?.open) {
-      if (target !== this.atoms.targets) this.lateRequests += 1;
+      if (target !== this.atoms.targets) {
+        this.lateRequests += 1;
+        for (const listener of this.lateListeners) listener();
+      }
       this.trace(`${name}: refused (nothing on offer)`);
       return this.notify(event, 0);
     }
