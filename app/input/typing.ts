@@ -57,6 +57,13 @@ export const PASTE_TIMEOUT_MS = 3000;
  */
 export const SETTLE_MS = 150;
 export const SETTLE_MAX_MS = 2000;
+/**
+ * At the end of a `type` the offer is withdrawn at once (a later paste gets nothing), but the selections change
+ * owner - to the user's saved content - only after a longer quiet time, in the background (the next `type` waits
+ * for it): 150 ms was not always enough on a machine with both cores busy (2 of about 150 texts lost their last
+ * chunk), and this wait costs the action nothing.
+ */
+export const END_SETTLE_MS = 1000;
 
 function settleMs(reactionMs: number): number {
   return Math.min(SETTLE_MAX_MS, Math.max(SETTLE_MS, reactionMs));
@@ -325,9 +332,11 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
   const late = owner.lateRequests - lateAtStart;
   if (late > 0) extra.push(`${late} late paste request${late === 1 ? ' was' : 's were'} refused, so nothing was pasted twice`);
   if (unansweredMark !== undefined) {
-    // The clean-up waits for that keystroke in the background (the next typeText waits for it).
-    pendingCleanup = cleanUp();
     extra.push(`the clipboard is put back once the window has asked for the paste it did not make, or in ${Math.round(timeoutMs / 100) / 10} s`);
-  } else await cleanUp();
+  }
+  // The clean-up finishes in the background (the next typeText waits for it): see END_SETTLE_MS.
+  await owner.withdrawCurrent();
+  const settled = owner;
+  pendingCleanup = settled.waitQuiet(Math.max(END_SETTLE_MS, settleMs(reactionMs)), SETTLE_MAX_MS).then(cleanUp);
   return parts.result(extra);
 }

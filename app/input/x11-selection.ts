@@ -247,6 +247,10 @@ export interface PasteOwner {
   readonly lateRequests: number;
   /** True once lateRequests exceeds `count`; false after `timeoutMs`. */
   waitLateRequest(count: number, timeoutMs: number): Promise<boolean>;
+  /** Stop offering the current text (later requests are refused) but keep the selections: no change of owner. */
+  withdrawCurrent(): Promise<void>;
+  /** Resolves once no request has come for `quietMs`, or after `maxMs`. */
+  waitQuiet(quietMs: number, maxMs: number): Promise<void>;
   /** Withdraw what is on offer and give the selections up (they become empty). Never throws. */
   release(): Promise<void>;
   /** Release and disconnect (the next openPasteOwner connects anew). Never throws. */
@@ -324,16 +328,7 @@ class Offer implements PasteOffer {
   }
 
   waitQuiet(quietMs: number, maxMs: number, signal?: AbortSignal): Promise<void> {
-    const start = Date.now();
-    return new Promise((resolve) => {
-      const tick = (): void => {
-        const now = Date.now();
-        const left = Math.min(quietMs - (now - this.owner.lastRequestAt), maxMs - (now - start));
-        if (left <= 0 || signal?.aborted) resolve();
-        else setTimeout(tick, left);
-      };
-      tick();
-    });
+    return this.owner.waitQuiet(quietMs, maxMs, signal);
   }
 
   withdraw(): Promise<boolean> {
@@ -378,6 +373,13 @@ class Owner implements PasteOwner {
 
   private trace: (line: string) => void = () => undefined;
   private tracing = false;
+
+  /** The socket keeps the process alive only while a text is being typed (see openPasteOwner and release). */
+  setInUse(inUse: boolean): void {
+    const stream = (this.client as unknown as { stream?: { ref?(): void; unref?(): void } }).stream;
+    if (inUse) stream?.ref?.();
+    else stream?.unref?.();
+  }
 
   /** Where trace lines go from now on (undefined: nowhere). */
   setTrace(trace: ((line: string) => void) | undefined): void {
@@ -440,6 +442,23 @@ class Owner implements PasteOwner {
     offer.changed();
   }
 
+  async withdrawCurrent(): Promise<void> {
+    await this.current?.withdraw().catch(() => false);
+  }
+
+  waitQuiet(quietMs: number, maxMs: number, signal?: AbortSignal): Promise<void> {
+    const start = Date.now();
+    return new Promise((resolve) => {
+      const tick = (): void => {
+        const now = Date.now();
+        const left = Math.min(quietMs - (now - this.lastRequestAt), maxMs - (now - start));
+        if (left <= 0 || signal?.aborted || !this.connected) resolve();
+        else setTimeout(tick, left);
+      };
+      tick();
+    });
+  }
+
   async release(): Promise<void> {
     try {
       if (this.current) await this.current.withdraw();
@@ -449,6 +468,8 @@ class Owner implements PasteOwner {
       await selectionOwner(this.client, this.selections[0]!); // a round trip: the server has done it
     } catch {
       // never throws: a lost connection has given the selections up anyway
+    } finally {
+      if (this.connected) this.setInUse(false);
     }
   }
 
@@ -631,8 +652,8 @@ function isAscii(text: string): boolean {
 const owners = new Map<string, Promise<Owner>>();
 
 /**
- * The paste owner for a display, connected on first use and kept for the life of the process (the connection does
- * not keep the process alive). Kept rather than closed after each `type`: this process also holds libnut's Xlib
+ * The paste owner for a display, connected on first use and kept for the life of the process (between release()
+ * and the next openPasteOwner the connection does not keep the process alive). Kept rather than closed after each `type`: this process also holds libnut's Xlib
  * connection, and with a connection opened and closed per action that one was seen to fail (Xlib "fatal IO error"
  * ends the process).
  */
@@ -648,6 +669,7 @@ export function openPasteOwner(xDisplay?: string, options: PasteOwnerOptions = {
   }
   return owner.then((o) => {
     o.setTrace(options.trace);
+    o.setInUse(true);
     return o;
   });
 }
@@ -655,7 +677,6 @@ export function openPasteOwner(xDisplay?: string, options: PasteOwnerOptions = {
 async function connectOwner(xDisplay: string | undefined, names: SelectionName[], incrAbove: number, onEnd: () => void): Promise<Owner> {
   const display = await connectX(xDisplay);
   const client = display.client;
-  (client as unknown as { stream?: { unref?(): void } }).stream?.unref?.();
   const [clipboard, targets, incr, utf8, textPlainUtf8, textPlain, text] = await Promise.all(
     ['CLIPBOARD', 'TARGETS', 'INCR', 'UTF8_STRING', 'text/plain;charset=utf-8', 'text/plain', 'TEXT'].map((n) => internAtom(client, n)),
   );

@@ -365,8 +365,16 @@ export function describeInputOnDesktop(width: number, height: number): void {
       xclip(['-selection', 'primary', '-i'], 'user primary');
       await act({ action: 'type', text: 'pasted text' });
       await desk.waitForTextarea('pasted text');
-      expect(xclip(['-selection', 'clipboard', '-o'])).toBe('user clipboard ✓');
-      expect(xclip(['-selection', 'primary', '-o'])).toBe('user primary');
+      // Put back a moment after the action (typing.ts END_SETTLE_MS); meanwhile a paste gets nothing.
+      const read = (selection: string): string | null => {
+        try {
+          return xclip(['-selection', selection, '-o']);
+        } catch {
+          return null;
+        }
+      };
+      await expect.poll(() => read('clipboard'), { timeout: 10_000 }).toBe('user clipboard ✓');
+      await expect.poll(() => read('primary'), { timeout: 10_000 }).toBe('user primary');
     });
 
     it('stops a long type mid-way on abort and releases everything', async () => {
