@@ -263,9 +263,10 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
     // A paste keystroke the target has not acted on yet would paste whatever the clipboard then holds. Keep
     // refusing it (our owner stays, with nothing on offer) until its request has come, or PASTE_TIMEOUT_MS more.
     if (owner && unansweredMark !== undefined) await owner.waitLateRequest(unansweredMark, timeoutMs);
-    await owner?.release();
-    // Put the user's selections back (or leave them empty, as they were).
-    await Promise.all(saved.map((s) => restoreSelection(s, xDisplay).catch(() => undefined)));
+    const held = (await owner?.release()) ?? [];
+    // Put the user's selections back (or leave them empty, as they were) - those still ours: one someone else
+    // took meanwhile holds something newer.
+    await Promise.all(saved.filter((s) => held.includes(s.selection)).map((s) => restoreSelection(s, xDisplay).catch(() => undefined)));
   };
 
   const extra: string[] = [];

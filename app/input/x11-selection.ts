@@ -251,8 +251,11 @@ export interface PasteOwner {
   withdrawCurrent(): Promise<void>;
   /** Resolves once no request has come for `quietMs`, or after `maxMs`. */
   waitQuiet(quietMs: number, maxMs: number): Promise<void>;
-  /** Withdraw what is on offer and give the selections up (they become empty). Never throws. */
-  release(): Promise<void>;
+  /**
+   * Withdraw what is on offer and give the selections up (they become empty). Resolves with the selections it
+   * still held: one another client took meanwhile (the user copied something) must not be "restored". Never throws.
+   */
+  release(): Promise<SelectionName[]>;
   /** Release and disconnect (the next openPasteOwner connects anew). Never throws. */
   close(): Promise<void>;
 }
@@ -459,10 +462,12 @@ class Owner implements PasteOwner {
     });
   }
 
-  async release(): Promise<void> {
+  async release(): Promise<SelectionName[]> {
+    const held: SelectionName[] = [];
     try {
       if (this.current) await this.current.withdraw();
-      if (!this.connected || this.owned.size === 0) return;
+      if (!this.connected || this.owned.size === 0) return held;
+      for (const selection of this.owned) held.push(selection === ATOM_PRIMARY ? 'primary' : 'clipboard');
       for (const selection of this.owned) this.client.SetSelectionOwner(0, selection, CURRENT_TIME);
       this.owned.clear();
       await selectionOwner(this.client, this.selections[0]!); // a round trip: the server has done it
@@ -471,6 +476,7 @@ class Owner implements PasteOwner {
     } finally {
       if (this.connected) this.setInUse(false);
     }
+    return held;
   }
 
   close(): Promise<void> {
