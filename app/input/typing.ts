@@ -14,7 +14,8 @@
  *   tab arrives as the same byte a Tab key sends;
  * - the text is pasted in chunks of CHUNK code points and the abort signal is checked between chunks, so a stop
  *   interrupts a long text within one chunk;
- * - the user's selections are saved first and put back after the last chunk.
+ * - the user's selections are saved first and put back after the last chunk (in the background, see
+ *   END_SETTLE_MS; a selection someone took meanwhile is left alone).
  *
  * Exactly once, however slow the target (issue 9: under load a chunk was counted as pasted and never arrived).
  * Each chunk is offered by our own selection owner (x11-selection.ts) and counts as pasted only when the target
@@ -24,8 +25,12 @@
  * withdrawal found it collected after all decides the route, so no chunk is lost or doubled. After such a chunk the
  * next one is pasted again only if the late paste request has come in by then (the target pastes, it was just
  * slow, and it has caught up); otherwise the rest is typed (the window does not paste on these keys).
- * The result lists which route delivered each part and says it in its note; what is beyond our reach (a target
- * that collects the text and then drops it) is in x11-selection.ts.
+ * What was the real loss in issue 9: Chromium collected the chunk and then dropped it, because the selection owner
+ * changed (xclip was ended 100 ms after serving) before Chromium had finished the paste; under load it takes
+ * longer. No X event says when it has finished, so before each change of owner we wait until the target has been
+ * quiet for a while (SETTLE_MS, END_SETTLE_MS). That wait is the one part not proven by what the owner sees.
+ * The result lists which route delivered each part and says it in its note; what else is beyond our reach (a
+ * target that collects the text and then drops it for its own reasons) is in x11-selection.ts.
  *
  * On Windows and macOS nut-js types Unicode directly (SendInput with KEYEVENTF_UNICODE, CGEvent Unicode strings),
  * so the `keystrokes` method is used there.

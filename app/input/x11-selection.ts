@@ -21,8 +21,11 @@
  *   atomically: either we get our bytes back (the requestor can no longer read them) or the requestor already
  *   had them (then the chunk was delivered after all). So a late paste can neither add the text a second time nor
  *   be mistaken for a lost one.
- * What stays out of reach at this level: a requestor that collects the text and then drops it (Chromium does when
- * its own 1 s request timeout has passed before the answer came) looks exactly like one that pasted it.
+ * What stays out of reach at this level: a requestor that collects the text and then drops it looks exactly like
+ * one that pasted it. Chromium does when the owner changes before it has finished the paste (typing.ts waits for
+ * it to go quiet first), or when its own 1 s request timeout passed before the answer came.
+ * The connection is opened with shm: false: the x11 package's default fd-passing socket, opened and closed next to
+ * libnut's Xlib connection in this process, was seen to end that one (Xlib "fatal IO error", the process exits).
  */
 import { execFile, spawn } from 'node:child_process';
 
