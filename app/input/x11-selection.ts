@@ -24,8 +24,9 @@
  * What stays out of reach at this level: a requestor that collects the text and then drops it looks exactly like
  * one that pasted it. Chromium does when the owner changes before it has finished the paste (typing.ts waits for
  * it to go quiet first), or when its own 1 s request timeout passed before the answer came.
- * The connection is opened with shm: false: the x11 package's default fd-passing socket, opened and closed next to
- * libnut's Xlib connection in this process, was seen to end that one (Xlib "fatal IO error", the process exits).
+ * The connection is a plain socket (shm: false; the x11 package's default is an fd-passing IPC pipe, not needed
+ * here) and stays open for the process (openPasteOwner): opened and closed per action next to libnut's Xlib
+ * connection, that one was seen to fail (Xlib "fatal IO error", which ends the process).
  */
 import { execFile, spawn } from 'node:child_process';
 
