@@ -63,12 +63,11 @@ export const PASTE_TIMEOUT_MS = 3000;
 export const SETTLE_MS = 400;
 export const SETTLE_MAX_MS = 2000;
 /**
- * At the end of a `type` the offer is withdrawn at once (a later paste gets nothing), but the selections change
- * owner - to the user's saved content - only after a longer quiet time, in the background (the next `type` waits
- * for it): 150 ms was not always enough on a machine with both cores busy (2 of about 150 texts lost their last
- * chunk), and this wait costs the action nothing.
+ * At the end of a `type` the offer is withdrawn at once (a later paste gets nothing), and the selections change
+ * owner - back to the user's saved content - after the same quiet time, in the background: the action returns
+ * without it, and the next `type` waits for it.
  */
-export const END_SETTLE_MS = 1000;
+export const END_SETTLE_MS = SETTLE_MS;
 
 function settleMs(reactionMs: number): number {
   return Math.min(SETTLE_MAX_MS, Math.max(SETTLE_MS, 2 * reactionMs));

@@ -343,7 +343,7 @@ export function describeInputOnDesktop(width: number, height: number): void {
         if (got !== entry.text) wrong.push(`${entry.name}: ${JSON.stringify(got)}`);
       }
       expect(wrong).toEqual([]);
-    });
+    }, 120_000); // 14 texts, each waiting for the target to finish its pastes (typing.ts SETTLE_MS), on a busy machine
 
     it('types the ASCII corpus exactly into xterm (newlines as Enter)', async () => {
       await desk.focusTerminal();
@@ -356,7 +356,7 @@ export function describeInputOnDesktop(width: number, height: number): void {
         if (got !== expected) wrong.push(`${entry.name}: ${JSON.stringify(got)}`);
       }
       expect(wrong).toEqual([]);
-    });
+    }, 120_000);
 
     it("leaves the user's clipboard and primary selection as they were", async () => {
       await act({ action: 'left_click', coordinate: gridOf((await desk.rects()).textarea) });
