@@ -8,7 +8,7 @@
  * - scroll / hscroll: wheel steps (scroll.ts says how many and which way), at the coordinate if one is given.
  * - key: keys pressed in order, released in reverse (keys.ts resolves the names; Shift is added for shifted
  *   characters like "+").
- * - type: typing.ts (exact paste on X11).
+ * - type: typing.ts (exact paste on X11); the note says which route delivered which part of the text.
  * - wait sleeps, ending early on abort; terminate and answer do nothing.
  * Everything held is released on error and on abort, and releaseAll() releases it from outside (stop button).
  */
@@ -314,7 +314,8 @@ export async function createLocalInput(options: LocalInputOptions = {}): Promise
             },
             { method: typing, pasteKeys: options.pasteKeys, xDisplay, signal },
           );
-          return result.note ? { note: result.note } : {};
+          // Which route delivered which part (paste, keystrokes), in words.
+          return { note: result.note };
         }
         case 'wait': {
           await sleep(action.time * 1000, signal);
