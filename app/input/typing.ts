@@ -12,8 +12,10 @@
  *   pasted newline may be held back by bracketed paste), in a text field it starts a new line either way;
  * - tabs are pasted as text: in a GUI text field a Tab key would move the focus away, in a terminal the pasted
  *   tab arrives as the same byte a Tab key sends;
- * - the text is pasted in chunks of CHUNK code points and the abort signal is checked between chunks, so a stop
- *   interrupts a long text within one chunk;
+ * - each line is pasted whole (up to PASTE_CHUNK code points at a time): every paste is a change of selection owner,
+ *   and a change of owner is the one moment a slow target can drop a paste (below), so there are as few as can be;
+ *   keystroke typing goes in chunks of KEYSTROKE_CHUNK code points, and the abort signal is checked between chunks,
+ *   so a stop interrupts a long text within one chunk;
  * - the user's selections are saved first and put back after the last chunk (in the background, see
  *   END_SETTLE_MS; a selection someone took meanwhile is left alone).
  *
@@ -50,7 +52,10 @@ export type TypingMethod = 'paste' | 'keystrokes' | 'xdotool';
 /** Which keystroke asks the focused window to paste (paste method). */
 export type PasteKeys = 'shift+insert' | 'ctrl+v' | 'ctrl+shift+v';
 
-export const CHUNK = 200;
+/** Keystroke typing is interrupted by a stop between pieces of this many code points. */
+export const KEYSTROKE_CHUNK = 200;
+/** One paste carries at most this many code points (a line is usually one paste; a stop cannot cut a paste anyway). */
+export const PASTE_CHUNK = 4096;
 /** How long a pasted chunk may take to be collected by the target before it is typed with keystrokes instead. */
 export const PASTE_TIMEOUT_MS = 3000;
 /**
@@ -65,10 +70,10 @@ export const SETTLE_MS = 400;
 export const SETTLE_MAX_MS = 2000;
 /**
  * At the end of a `type` the offer is withdrawn at once (a later paste gets nothing), and the selections change
- * owner - back to the user's saved content - after the same quiet time, in the background: the action returns
- * without it, and the next `type` waits for it.
+ * owner - back to the user's saved content - after a longer quiet time (it costs nothing: it happens in the
+ * background, the action returns without it, and the next `type` waits for it).
  */
-export const END_SETTLE_MS = SETTLE_MS;
+export const END_SETTLE_MS = 1000;
 
 function settleMs(reactionMs: number): number {
   return Math.min(SETTLE_MAX_MS, Math.max(SETTLE_MS, 2 * reactionMs));
@@ -124,7 +129,7 @@ export interface TypeResult {
 }
 
 /** Split text into lines (any newline convention) and each line into chunks of at most `size` code points. */
-export function splitForTyping(text: string, size = CHUNK): string[][] {
+export function splitForTyping(text: string, size = KEYSTROKE_CHUNK): string[][] {
   return text.split(/\r\n|\n|\r/).map((line) => {
     const points = Array.from(line);
     const chunks: string[] = [];
@@ -224,7 +229,7 @@ function describe(parts: TypedPart[], total: number, extra: string[]): string {
 /** Type `text` into whatever has the keyboard focus. */
 export async function typeText(text: string, keyboard: TypingKeyboard, options: TypeOptions): Promise<TypeResult> {
   const { method, signal, xDisplay } = options;
-  const lines = splitForTyping(text);
+  const lines = splitForTyping(text, method === 'paste' ? PASTE_CHUNK : KEYSTROKE_CHUNK);
   const parts = new Parts();
   const typed = (): number => parts.position;
 
@@ -235,6 +240,13 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
     }
     await keyboard.typeKeystrokes(piece);
     return 'keystrokes';
+  };
+  /** A paste chunk that goes by keystrokes after all: in keystroke-sized pieces, a stop checked between them. */
+  const typeInstead = async (chunk: string, reason: string): Promise<void> => {
+    for (const [index, piece] of splitForTyping(chunk, KEYSTROKE_CHUNK)[0]!.entries()) {
+      if (index > 0) checkAbort(signal, typed());
+      parts.add(await keystrokes(piece), Array.from(piece).length, reason);
+    }
   };
   const enter = async (): Promise<void> => {
     checkAbort(signal, typed());
@@ -298,7 +310,7 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
           lateMark = undefined;
         }
         if (!pasting) {
-          parts.add(await keystrokes(chunk), length, 'after a paste that was not collected');
+          await typeInstead(chunk, 'after a paste that was not collected');
           continue;
         }
         const offer = await abortable(owner.offer(chunk), signal, typed);
@@ -321,7 +333,7 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
           const reason = offer.held ? `the paste was not collected within ${Math.round(timeoutMs / 100) / 10} s` : 'another client holds the clipboard';
           lateMark = owner.lateRequests;
           unansweredMark = lateMark;
-          parts.add(await keystrokes(chunk), length, reason);
+          await typeInstead(chunk, reason);
         }
       }
       if (index < lines.length - 1) await enter();

@@ -379,7 +379,8 @@ export function describeInputOnDesktop(width: number, height: number): void {
 
     it('stops a long type mid-way on abort and releases everything', async () => {
       await act({ action: 'left_click', coordinate: gridOf((await desk.rects()).textarea) });
-      const text = 'stop me '.repeat(200);
+      // Many lines: a line is one paste (near-instant), so a stop falls between lines.
+      const text = Array.from({ length: 60 }, (_, i) => `stop me, line ${i + 1}`).join('\n');
       const controller = new AbortController();
       const typing = act({ action: 'type', text }, controller.signal);
       await expect.poll(async () => (await desk.textareaValue()).length).toBeGreaterThan(0);
