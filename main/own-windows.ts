@@ -6,6 +6,7 @@
  * Hiding is reference-counted (a capture inside a perform hides once) and the windows come back after a short grace
  * period, so the settle loop's rapid captures do not make them flicker.
  */
+import { sleep } from '../app/base/sleep';
 import type { Desktop } from '../app/agent/desktop';
 
 /** The parts of a BrowserWindow used here. */
@@ -27,7 +28,7 @@ export interface WindowHiderOptions {
   schedule?: (fn: () => void, ms: number) => { cancel(): void };
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const realSleep = (ms: number) => sleep(ms);
 const realSchedule = (fn: () => void, ms: number) => {
   const timer = setTimeout(fn, ms);
   return { cancel: () => clearTimeout(timer) };

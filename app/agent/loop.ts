@@ -15,7 +15,10 @@
  *   text addressed to the agent makes every action need a person while the model can still see that screenshot
  *   (app/policy/screen-risk.ts), in every approval mode.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { Aborted, errorMessage } from '../base/errors';
+import { newRunId } from '../base/ids';
+import { sleep } from '../base/sleep';
 import {
   redactSettings,
   type Decision,
@@ -94,10 +97,6 @@ const UNCHANGED = 0.002;
 const SETTLE_POLL_MS = 60;
 const TIMED_OUT = Symbol('timed out');
 
-export class StopRequested extends Error {
-  override name = 'StopRequested';
-}
-
 type Listener = (event: RunEvent) => void;
 
 /** What the screen text says about one proposal: the label at its point, and a sighting the model can still see. */
@@ -171,7 +170,7 @@ export class AgentRun {
   stop(reason = 'stopped by the person'): void {
     if (this.abort.signal.aborted) return;
     if (this.stateValue !== 'done' && this.stateValue !== 'failed') this.setState('stopping', reason);
-    this.abort.abort(new StopRequested(reason));
+    this.abort.abort(new Aborted(reason, 'stop'));
     this.releasePause();
     void this.deps.desktop.releaseAll();
   }
@@ -203,7 +202,7 @@ export class AgentRun {
       this.deps.recorder?.record(event);
     } catch (error) {
       // A full disk must not leave the desktop in a half-done state: stop the run, keep the listeners informed.
-      if (!this.abort.signal.aborted) this.stop(`the run record could not be written: ${errorText(error)}`);
+      if (!this.abort.signal.aborted) this.stop(`the run record could not be written: ${errorMessage(error)}`);
     }
     for (const listener of this.listeners) {
       try {
@@ -221,7 +220,7 @@ export class AgentRun {
   }
 
   private checkStopped(): void {
-    if (this.abort.signal.aborted) throw this.abort.signal.reason ?? new StopRequested('stopped');
+    if (this.abort.signal.aborted) throw this.abort.signal.reason ?? new Aborted('stopped', 'stop');
   }
 
   private async pauseGate(): Promise<void> {
@@ -248,7 +247,7 @@ export class AgentRun {
       this.reader = ScreenReader.open().then(
         (reader) => (this.readerReady = reader),
         (error: unknown) => {
-          this.readerError = errorText(error);
+          this.readerError = errorMessage(error);
           return null;
         },
       );
@@ -261,7 +260,7 @@ export class AgentRun {
       result = {
         runId: this.runId,
         outcome: stopped ? 'stopped' : 'error',
-        message: stopped ? errorText(this.abort.signal.reason) : errorText(error),
+        message: stopped ? errorMessage(this.abort.signal.reason) : errorMessage(error),
         steps: this.stepsTaken,
         lastAction: this.lastAction,
       };
@@ -553,7 +552,7 @@ export class AgentRun {
             : 'Performed.';
       } catch (error) {
         this.checkStopped();
-        const message = errorText(error);
+        const message = errorMessage(error);
         this.emit({
           type: 'action',
           proposalId: proposal.id,
@@ -688,7 +687,7 @@ export class AgentRun {
           return text;
         },
         (error: unknown) => {
-          this.emitScreenText({ step, status: 'unavailable', error: errorText(error) });
+          this.emitScreenText({ step, status: 'unavailable', error: errorMessage(error) });
           return null;
         },
       );
@@ -735,7 +734,7 @@ export class AgentRun {
     };
   }
 
-  /** The promise's value, or TIMED_OUT after `ms`. Throws StopRequested as soon as the run is stopped. */
+  /** The promise's value, or TIMED_OUT after `ms`. Throws the stop's Aborted as soon as the run is stopped. */
   private async within<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
     const signal = this.abort.signal;
     let timer: NodeJS.Timeout | undefined;
@@ -791,18 +790,6 @@ export class AgentRun {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** How much of a rejected reply goes back to the model. */
 const REJECTED_REPLY_CHARS = 4000;
 
@@ -824,13 +811,4 @@ function rawReplyText(message: RawMessage): string {
   return [content, ...calls].filter((t) => t.trim() !== '').join('\n');
 }
 
-/** A sortable, unique run id: the start time and a random suffix. */
-export function newRunId(): string {
-  return `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${randomUUID().slice(0, 8)}`;
-}
-
-export function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
 

@@ -7,6 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { sleep } from '../base/sleep';
 import { ApprovalModeSchema } from '../contract';
 import { createLocalInput, type InputDriver } from '../input/perform';
 import { ComputerActionSchema } from '../model/actions';
@@ -49,8 +50,6 @@ function lineReader(): { next(prompt: string): Promise<string | null>; close(): 
     close: () => rl.close(),
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function registerReplay(program: Command): void {
   program

@@ -23,7 +23,8 @@ import {
   type SettingsView,
 } from '../bridge';
 import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings } from '../contract';
-import { errorText, type AgentRun, type ModelStreamer } from '../agent/loop';
+import type { AgentRun, ModelStreamer } from '../agent/loop';
+import { errorMessage } from '../base/errors';
 import type { Desktop } from '../agent/desktop';
 import { diagnoseEndpoint, listServedModels, type EndpointReport } from '../model/endpoint';
 import type { WindowProbe } from '../policy/windows';
@@ -135,7 +136,7 @@ export class EngineHost {
       return { ok: true, value: value ?? null };
     } catch (error) {
       if (error instanceof HostError) return { ok: false, error: error.message, ...(error.issues ? { issues: error.issues } : {}) };
-      return { ok: false, error: errorText(error) };
+      return { ok: false, error: errorMessage(error) };
     }
   }
 
@@ -230,7 +231,7 @@ export class EngineHost {
   private desktop(): Promise<Desktop> {
     this.desktopPromise ??= this.options.createDesktop().catch((error: unknown) => {
       this.desktopPromise = null;
-      throw new Error(`the desktop could not be opened: ${errorText(error)}`);
+      throw new Error(`the desktop could not be opened: ${errorMessage(error)}`);
     });
     return this.desktopPromise;
   }
@@ -263,7 +264,7 @@ export class EngineHost {
     let model = checked.settings.model;
     if (!model) {
       const served = await listServedModels(checked.settings.endpoint, apiKey).catch((error: unknown) => {
-        throw new HostError(`no model is set and the server's model list could not be read: ${errorText(error)}`);
+        throw new HostError(`no model is set and the server's model list could not be read: ${errorMessage(error)}`);
       });
       if (served.length !== 1) {
         throw new HostError(
@@ -290,7 +291,7 @@ export class EngineHost {
         ...(this.options.windows ? { windows: this.options.windows } : {}),
       }));
     } catch (error) {
-      throw new HostError(errorText(error));
+      throw new HostError(errorMessage(error));
     }
     const runId = run.runId;
     this.run = run;

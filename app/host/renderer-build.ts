@@ -10,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../base/errors';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const RENDERER_ROOT = join(PROJECT_ROOT, 'renderer');
@@ -147,7 +148,7 @@ export async function ensureRenderer(options: { cacheRoot?: string; log?: (line:
     inputs = await viteBuild(temp);
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
-    throw new Error(`building the UI failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`building the UI failed: ${errorMessage(error)}`);
   }
   const hashes: Record<string, string> = {};
   for (const file of inputs.sort()) hashes[relative(PROJECT_ROOT, file)] = sha1(file) ?? '';

@@ -3,7 +3,8 @@
  * in the terminal, the engine host behind the UIs). Who approves and which desktop is used stay the caller's choice.
  */
 import type { RunSettings } from '../contract';
-import { AgentRun, newRunId, type ModelStreamer } from '../agent/loop';
+import { AgentRun, type ModelStreamer } from '../agent/loop';
+import { newRunId } from '../base/ids';
 import type { Desktop } from '../agent/desktop';
 import { ModelClient } from '../model/client';
 import type { Approver } from '../policy/approval';

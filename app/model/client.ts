@@ -23,6 +23,8 @@ import type { Profile } from './profiles';
 import type { FunctionTool } from './tools';
 import { buildChatRequest, type ServerMode, type Turn } from './prompt';
 import { isNoToolParserError, resolveBaseUrl, serverErrorMessage, type ResolvedBase } from './endpoint';
+import { errorMessage, isAbort } from '../base/errors';
+import { sleep } from '../base/sleep';
 
 export type { ServerMode };
 
@@ -266,20 +268,6 @@ export class InlineThinkSplitter {
 
 // ------------------------------------------------------------------------------------------------------ helpers
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(new ModelError('aborted', 'The model request was cancelled.'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new ModelError('aborted', 'The model request was cancelled.'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
 /** Retry-After (seconds or an HTTP date) and the non-standard retry-after-ms, in milliseconds. */
 function retryAfterMs(headers: Headers | undefined): number | undefined {
   if (!headers) return undefined;
@@ -297,7 +285,7 @@ const MAX_RETRY_AFTER_MS = 60_000;
 
 function describeCause(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  return cause?.code ?? cause?.message ?? errorMessage(error);
 }
 
 /**
@@ -441,6 +429,7 @@ export class ModelClient {
           const delayMs = Math.min(MAX_RETRY_AFTER_MS, error.details.retryAfterMs ?? backoff);
           yield { type: 'retry', attempt, delayMs, error: error.message };
           await sleep(delayMs, signal);
+          if (signal?.aborted) throw new ModelError('aborted', 'The model request was cancelled.');
           continue;
         }
         throw error;
@@ -700,7 +689,7 @@ export class ModelClient {
           return new ModelError('http', `The server rejected the request (${status}: ${serverMessage.replace(/\s*None$/, '')}).`, withRetry);
       }
     }
-    if (error instanceof Error && error.name === 'AbortError') return new ModelError('aborted', 'The model request was cancelled.');
-    return new ModelError('protocol', `Unexpected failure talking to the model server: ${error instanceof Error ? error.message : String(error)}`);
+    if (isAbort(error)) return new ModelError('aborted', 'The model request was cancelled.');
+    return new ModelError('protocol', `Unexpected failure talking to the model server: ${errorMessage(error)}`);
   }
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_PROFILE_ID, getProfile, type Profile } from './profiles';
 import { toolsForProfile } from './prompt';
 import { parseReply } from './parse';
+import { errorMessage } from '../base/errors';
 
 export interface NormalizedEndpoint {
   /** The URL without a trailing slash or a `/chat/completions` / `/models` tail. */
@@ -221,7 +222,7 @@ export function isNoToolParserError(message: string): boolean {
 
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+  return cause?.code ?? cause?.message ?? errorMessage(error);
 }
 
 async function postChat(baseUrl: string, body: unknown, o: DiagnoseOptions): Promise<ProbeResult> {

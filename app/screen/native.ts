@@ -28,6 +28,7 @@ import { z } from 'zod';
 import type { Display } from './geometry';
 import { resolveXDisplay, runX } from './x11';
 import { selectDisplay } from '../input/nut';
+import { errorMessage } from '../base/errors';
 
 const BitmapSchema = z.object({
   width: z.number().int().positive(),
@@ -76,7 +77,7 @@ export async function useNativeDisplay(xDisplay?: string): Promise<string | unde
   const name = resolveXDisplay(xDisplay);
   if (name !== lastProbed) {
     await runX('xrandr', ['--current'], name).catch((error: unknown) => {
-      throw new Error(`cannot open X display ${name} for capture: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`cannot open X display ${name} for capture: ${errorMessage(error)}`);
     });
     lastProbed = name;
   }

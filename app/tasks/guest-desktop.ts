@@ -5,6 +5,7 @@
 import sharp from 'sharp';
 import type { ActionTarget, Desktop, Frame, PerformResult } from '../agent/desktop';
 import type { ComputerAction } from '../model/actions';
+import { sleep } from '../base/sleep';
 import type { Display } from '../screen/geometry';
 import { GuestClient, GuestError, type GuestOptions } from './guest-env';
 import { actionToPyautogui, PYAUTOGUI_PREFIX } from './pyautogui';
@@ -45,10 +46,7 @@ export class GuestDesktop implements Desktop {
     if (t === null) return { note: 'nothing to perform' };
     if ('special' in t) {
       if (action.action === 'wait') {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, action.time * 1000);
-          signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-        });
+        await sleep(action.time * 1000, signal);
       }
       return { note: t.special };
     }
