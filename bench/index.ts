@@ -26,7 +26,7 @@ import { prepareImage, PNG_COMPRESSION_LEVEL, type RawImage } from '../app/scree
 import { grabRaw, useNativeDisplay } from '../app/screen/native';
 import { smartResize } from '../app/screen/smart-resize';
 import { getProfile, ProfileSchema, type Profile } from '../app/model/profiles';
-import { ComputerActionSchema } from '../app/model/actions';
+import { ComputerActionSchema } from '../app/base/actions';
 import type { Display } from '../app/screen/geometry';
 import { paintScene } from './scene';
 import { measureRisk, riskTable } from './risk';
@@ -197,7 +197,7 @@ async function benchSize(x: XDisplay, display: Display, profile: Profile, frames
     t0 = now();
     const frame = await captureDisplay(display, { xDisplay: x.display });
     const tc = now();
-    const image = await prepareImage(frame, profile);
+    const image = await prepareImage(frame, profile.image);
     const tp = now();
     bytes = image.data.length;
     if (keep) {
@@ -212,7 +212,7 @@ async function benchSize(x: XDisplay, display: Display, profile: Profile, frames
       t0 = now();
       const sdFrame = await captureDisplay(display, { xDisplay: x.display, method: 'screenshot-desktop' });
       const ts = now();
-      await prepareImage(sdFrame, profile);
+      await prepareImage(sdFrame, profile.image);
       const te = now();
       if (keep) {
         s.sc.push(ts - t0);
@@ -256,7 +256,7 @@ async function benchEncoders(frame: RawImage, base: Profile, frames: number): Pr
   for (let i = 0; i < frames + 1; i++) {
     for (const [k, v] of variants.entries()) {
       const t0 = now();
-      const image = await prepareImage(frame, v.profile, v.level === undefined ? {} : { pngCompressionLevel: v.level });
+      const image = await prepareImage(frame, v.profile.image, v.level === undefined ? {} : { pngCompressionLevel: v.level });
       if (i > 0) samples[k]!.push(now() - t0);
       bytes[k] = image.data.length;
     }
@@ -303,8 +303,8 @@ async function benchActions(x: XDisplay, display: Display, rounds: number): Prom
     via = `raw nut-js (app/input unavailable: ${error instanceof Error ? error.message : String(error)})`;
   }
   if (!perform) {
-    const { loadNut } = await import('../app/input/nut').catch(() => ({ loadNut: undefined }));
-    const nut = loadNut ? await loadNut(x.display) : ((await import('@nut-tree-fork/nut-js')) as unknown as import('../app/input/nut').Nut);
+    const { loadNut } = await import('../app/platform/nut').catch(() => ({ loadNut: undefined }));
+    const nut = loadNut ? await loadNut(x.display) : ((await import('@nut-tree-fork/nut-js')) as unknown as import('../app/platform/nut').Nut);
     const { mouse, keyboard, Key, Point, Button } = nut;
     const raw: Record<string, () => Promise<unknown>> = {
       mouse_move: () => mouse.setPosition(new Point(300, 400)),

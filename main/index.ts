@@ -23,7 +23,7 @@ import {
 } from 'electron';
 import type { RunEvent } from '../app/contract';
 import { EngineHost } from '../app/host/engine-host';
-import { createLocalDesktop } from '../app/agent/local-desktop';
+import { createLocalDesktop } from '../app/devices/x11/desktop';
 import { configDir, defaultRunsRoot } from '../app/settings';
 import { IPC_EVENT } from './channels';
 import { registerBridgeIpc } from './ipc';

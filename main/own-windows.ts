@@ -7,7 +7,7 @@
  * period, so the settle loop's rapid captures do not make them flicker.
  */
 import { sleep } from '../app/base/sleep';
-import type { Desktop } from '../app/agent/desktop';
+import type { Desktop } from '../app/devices/device';
 
 /** The parts of a BrowserWindow used here. */
 export interface OwnWindow {

@@ -31,7 +31,7 @@ import {
   type RunState,
   type Timings,
 } from '../contract';
-import { ComputerActionSchema, type ComputerAction } from '../model/actions';
+import { ComputerActionSchema, type ComputerAction } from '../base/actions';
 import type { ModelEvent } from '../model/client';
 import { parseReply, type ParsedCall, type RawMessage } from '../model/parse';
 import { getProfile, type Profile } from '../model/profiles';
@@ -50,12 +50,12 @@ import {
   withScreenReasons,
   type InjectionSighting,
 } from '../policy/screen-risk';
-import type { WindowProbe } from '../policy/windows';
+import type { WindowProbe } from '../platform/windows';
 import type { Recorder } from '../runs/recorder';
 import { isInsideSpace, modelToGlobal, modelToImage, type Display, type Point } from '../screen/geometry';
 import { OcrUnavailable, ScreenReader, type LabelText, type PageText } from '../screen/ocr';
 import { frameDifference, prepareImage, type ModelImage } from '../screen/prepare';
-import type { Desktop, Frame } from './desktop';
+import type { Desktop, Frame } from '../devices/device';
 import { History, type ImageInput } from './history';
 
 /** What the loop needs from a model client (app/model/client.ts ModelClient, or a test double). */
@@ -293,7 +293,7 @@ export class AgentRun {
     // The first observation; later ones come from the settle after the last action.
     let timings: Timings = {};
     let frame = await this.timed(timings, 'capture', () => this.deps.desktop.capture(display));
-    let image = await this.timed(timings, 'prepare', () => prepareImage(frame, this.profile));
+    let image = await this.timed(timings, 'prepare', () => prepareImage(frame, this.profile.image));
     // Encoded once per screenshot: the event, the history and the request all share this string.
     let imageInput: ImageInput = { mime: image.mime, base64: image.data.toString('base64') };
 
@@ -316,7 +316,7 @@ export class AgentRun {
         return outcome.end;
       }
       frame = outcome.frame ?? (await this.timed(timings, 'capture', () => this.deps.desktop.capture(display)));
-      const next = await this.timed(timings, 'prepare', () => prepareImage(frame, this.profile));
+      const next = await this.timed(timings, 'prepare', () => prepareImage(frame, this.profile.image));
       this.emit({ type: 'timings', step, timings });
       timings = {};
       const nextInput = { mime: next.mime, base64: next.data.toString('base64') };

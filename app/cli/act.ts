@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { UsageError } from './errors';
 import { checkCall, isPlainObject } from '../model/parse-args';
 import { DEFAULT_PROFILE_ID, getProfile, type Profile } from '../model/profiles';
-import type { ComputerAction } from '../model/actions';
+import type { ComputerAction } from '../base/actions';
 import { listDisplays, pickDisplay } from '../screen/displays';
 import { preparedSize } from '../screen/prepare';
 import type { Display, Size } from '../screen/geometry';
@@ -108,7 +108,7 @@ export function registerAct(program: Command): void {
       // Absolute-pixel profiles point into the screenshot the model would be sent: the display, smart-resized.
       const imageSize: Size | undefined =
         profile.coordinates.kind === 'absolute'
-          ? preparedSize({ width: Math.round(display.bounds.width * display.scaleFactor), height: Math.round(display.bounds.height * display.scaleFactor) }, profile)
+          ? preparedSize({ width: Math.round(display.bounds.width * display.scaleFactor), height: Math.round(display.bounds.height * display.scaleFactor) }, profile.image)
           : undefined;
       const checked = checkCall('the action', name, args, profile, imageSize);
       if (!checked.ok) throw new UsageError(checked.error);

@@ -85,7 +85,7 @@ export function registerCapture(program: Command): void {
         throw new UsageError(errorMessage(error));
       }
       const frame = await captureDisplay(display, { method: options.method, xDisplay: options.xDisplay });
-      const image = await prepareImage(frame, profile);
+      const image = await prepareImage(frame, profile.image);
       await writeFile(options.out, image.data);
       const summary = {
         file: options.out,

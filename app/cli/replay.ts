@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { sleep } from '../base/sleep';
 import { ApprovalModeSchema } from '../contract';
 import { createLocalInput, type InputDriver } from '../input/perform';
-import { ComputerActionSchema } from '../model/actions';
+import { ComputerActionSchema } from '../base/actions';
 import { summarizeAction } from '../policy/describe';
 import { classifyRisk } from '../policy/risk';
 import { loadReplay, type ReplayStep } from '../runs/replay';

@@ -153,7 +153,7 @@ export function registerTasksRun(tasks: Command): void {
     let backend: BackendOptions;
     if (flags.backend === 'osworld') backend = { kind: 'osworld', server: flags.server! };
     else {
-      const { createLocalDesktop } = await import('../agent/local-desktop');
+      const { createLocalDesktop } = await import('../devices/x11/desktop');
       backend = {
         kind: 'local',
         ...(flags.display ? { display: normalizeDisplay(flags.display) } : {}),

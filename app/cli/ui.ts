@@ -8,9 +8,9 @@
  * origin of the endpoint the UI starts with.
  */
 import type { Command } from 'commander';
-import { createLocalDesktop } from '../agent/local-desktop';
+import { createLocalDesktop } from '../devices/x11/desktop';
 import { EngineHost } from '../host/engine-host';
-import { createX11WindowProbe } from '../policy/windows';
+import { createX11WindowProbe } from '../platform/x11/windows';
 import { ensureRenderer } from '../host/renderer-build';
 import { JsonSettingsStore } from '../host/settings-store';
 import { isLoopback, startUiServer } from '../host/ws-server';

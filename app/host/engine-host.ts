@@ -25,9 +25,9 @@ import {
 import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings } from '../contract';
 import type { AgentRun, ModelStreamer } from '../agent/loop';
 import { errorMessage } from '../base/errors';
-import type { Desktop } from '../agent/desktop';
+import type { Desktop } from '../devices/device';
 import { diagnoseEndpoint, listServedModels, type EndpointReport } from '../model/endpoint';
-import type { WindowProbe } from '../policy/windows';
+import type { WindowProbe } from '../platform/windows';
 import type { Display } from '../screen/geometry';
 import { getRun, listRuns, readRunImage, type RunDetails } from './runs';
 import type { SettingsStore } from './settings-store';

@@ -5,10 +5,10 @@
 import type { RunSettings } from '../contract';
 import { AgentRun, type ModelStreamer } from '../agent/loop';
 import { newRunId } from '../base/ids';
-import type { Desktop } from '../agent/desktop';
+import type { Desktop } from '../devices/device';
 import { ModelClient } from '../model/client';
 import type { Approver } from '../policy/approval';
-import type { WindowProbe } from '../policy/windows';
+import type { WindowProbe } from '../platform/windows';
 import { createRunRecorder, type Recorder } from '../runs/recorder';
 
 export interface WireRunOptions {

@@ -12,7 +12,7 @@ import {
   type ComputerAction,
   type MobileAction,
   type ZoomInArgs,
-} from './actions';
+} from '../base/actions';
 import { COMPUTER_USE_ACTIONS, MOBILE_USE_ACTIONS, type ToolName } from './tools';
 import { PROFILES, type Profile } from './profiles';
 import { spaceExtent, type Size } from '../screen/geometry';

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { errorMessage } from '../base/errors';
 import type { Profile } from './profiles';
 import type { ToolName } from './tools';
-import type { ComputerAction, MobileAction, ZoomInArgs } from './actions';
+import type { ComputerAction, MobileAction, ZoomInArgs } from '../base/actions';
 import type { Size } from '../screen/geometry';
 import { checkCall, isPlainObject, show, snippet, TOOL_NAMES } from './parse-args';
 import { detectForeignFormat } from './parse-foreign';

@@ -3,6 +3,7 @@
  * express coordinates, how screenshots are sized and encoded for them, how history is kept, sampling defaults.
  */
 import { z } from 'zod';
+import type { ImageSpec } from '../screen/smart-resize';
 
 /** What one reply may carry; past either limit nothing of the reply is performed and the model is told why. */
 export const LimitsSchema = z.object({
@@ -33,6 +34,7 @@ export const ProfileSchema = z.object({
     z.object({ kind: z.literal('grid'), size: z.number().int().positive() }),
     z.object({ kind: z.literal('absolute') }),
   ]),
+  /** How screenshots are resized and encoded for this model (screen/smart-resize.ts ImageSpec). */
   image: z.object({
     /** Smart-resize factor: patch size x spatial merge (32 for Qwen3-VL, 28 for Qwen2.5-VL). */
     factor: z.number().int().positive(),
@@ -41,7 +43,7 @@ export const ProfileSchema = z.object({
     format: z.enum(['png', 'jpeg', 'webp']),
     /** 1-100, for jpeg and webp. */
     quality: z.number().int().min(1).max(100),
-  }),
+  }) satisfies z.ZodType<ImageSpec>,
   /** The model writes reasoning before `</think>` (Thinking variants). */
   thinking: z.boolean(),
   history: z.object({

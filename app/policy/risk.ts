@@ -10,17 +10,13 @@
  * as typed and as a shell reads it (app/policy/shell-text.ts), so quoting and escapes do not hide a command.
  */
 import type { DenyRule, Risk } from '../contract';
-import { POINTER_ACTIONS, type ComputerAction, type MobileAction } from '../model/actions';
+import { POINTER_ACTIONS, type ComputerAction, type MobileAction } from '../base/actions';
 import { patternProblem } from '../patterns';
+import type { WindowInfo } from '../platform/windows';
 import type { Size } from '../screen/geometry';
 import { comboOf, normalizeCombo, quoteText, summarizeAction, type AnyAction } from './describe';
 import { PatternList, collapseWhitespace, firstFragment, firstMatchingLine } from './matching';
 import { shellReadings } from './shell-text';
-
-export interface WindowInfo {
-  title?: string;
-  className?: string;
-}
 
 export interface RiskContext {
   instruction: string;

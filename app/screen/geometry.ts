@@ -36,6 +36,26 @@ export interface Display {
   primary: boolean;
 }
 
+/**
+ * Where an action's model coordinates point: the display, the model's space, and the size of the image the model
+ * saw (needed for absolute coordinates only). Every performer (the local input, the OSWorld guest, a phone) takes
+ * this and maps with the functions below.
+ */
+export interface ActionTarget {
+  display: Display;
+  space: CoordinateSpace;
+  imageSize?: Size;
+}
+
+/** What performing an action hit, in global screen points (the mapped coordinates). */
+export interface PerformResult {
+  /** The point the action acted on. */
+  screen?: Point;
+  /** The second point (drag start, swipe end) when there is one. */
+  screen2?: Point;
+  note?: string;
+}
+
 /** The extent of the model's space along each axis: the grid size, or the sent image's pixel size. */
 export function spaceExtent(space: CoordinateSpace, imageSize: Size | undefined): Size {
   if (space.kind === 'grid') return { width: space.size, height: space.size };

@@ -26,8 +26,8 @@ import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { z } from 'zod';
 import type { Display } from './geometry';
-import { resolveXDisplay, runX } from './x11';
-import { selectDisplay } from '../input/nut';
+import { resolveXDisplay, runX } from '../platform/x11/x11';
+import { selectDisplay } from '../platform/nut';
 import { errorMessage } from '../base/errors';
 
 const BitmapSchema = z.object({

@@ -11,8 +11,8 @@ import type { RunEvent, RunOutcome, RunSettings } from '../contract';
 import { AgentRun, type AgentDeps } from '../agent/loop';
 import { newRunId } from '../base/ids';
 import { createRunRecorder, type Recorder } from '../runs/recorder';
-import type { Desktop } from '../agent/desktop';
-import { ComputerActionSchema, type ComputerAction } from '../model/actions';
+import type { Desktop } from '../devices/device';
+import { ComputerActionSchema, type ComputerAction } from '../base/actions';
 import type { TaskAgent, TaskAgentResult, TaskStep } from './runner';
 
 const STATUS: Record<RunOutcome, TaskAgentResult['status']> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Desktop, Frame } from '../../app/agent/desktop';
+import type { Desktop, Frame } from '../../app/devices/device';
 import type { Display } from '../../app/screen/geometry';
 import { keepOutOfTheWay, WindowHider, type OwnWindow } from '../../main/own-windows';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalKey, keyNameTable, lookupKey, splitKeyNames, UnknownKeyError } from '../../app/input/key-names';
 import { Key, resolveCombo, resolveKeyStroke, X_KEYSYMS } from '../../app/input/keys';
 import { normalizeCombo, normalizeKeyName } from '../../app/policy/describe';
-import { actionToPyautogui, pyautoguiKey } from '../../app/tasks/pyautogui';
+import { actionToPyautogui, pyautoguiKey } from '../../app/devices/osworld/pyautogui';
 
 /** Key names pyautogui accepts (from its KEYBOARD_KEYS), those a key action can need. */
 const PYAUTOGUI_KEYS = new Set([

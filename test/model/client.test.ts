@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { InlineThinkSplitter, ModelClient, ModelError, type ModelEvent, type ModelRequest } from '../../app/model/client';
 import { getProfile } from '../../app/model/profiles';
 import { toolsForProfile, type Turn } from '../../app/model/prompt';
-import { decodeImages, startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply } from '../fake-vllm/server';
+import { decodeImages, startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply } from '../../testkit/fake-vllm/server';
 
 const MODEL = 'Qwen/Qwen3-VL-8B-Instruct';
 const thinking = getProfile('qwen3-vl-thinking');

@@ -12,8 +12,8 @@ import type { BridgeResponse, CurrentRun, RunSummary, SettingsView } from '../..
 import type { RunEvent } from '../../app/contract';
 import { EngineHost } from '../../app/host/engine-host';
 import { JsonSettingsStore, MemorySettingsStore } from '../../app/host/settings-store';
-import { startFakeVllm, textOf, type FakeVllm, type Reply } from '../fake-vllm/server';
-import { FakeDesktop } from '../support/fake-desktop';
+import { startFakeVllm, textOf, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
+import { FakeDesktop } from '../../testkit/fake-desktop';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -4,9 +4,9 @@
  * JSON string literal, which is also a valid Python string literal, so nothing the model wrote becomes code.
  * Key names: the shared key table (app/input/key-names.ts), its canonical ids mapped to pyautogui's names.
  */
-import type { ComputerAction } from '../model/actions';
-import { keyCharacter, lookupKey, splitKeyNames, type KeyId, type NamedKeyId } from '../input/key-names';
-import { modelToScreen, type CoordinateSpace, type Point, type Size } from '../screen/geometry';
+import type { ComputerAction } from '../../base/actions';
+import { keyCharacter, lookupKey, splitKeyNames, type KeyId, type NamedKeyId } from '../../input/key-names';
+import { modelToScreen, type CoordinateSpace, type Point, type Size } from '../../screen/geometry';
 
 export const PYAUTOGUI_PREFIX = 'import pyautogui; import time; pyautogui.FAILSAFE = False; ';
 

@@ -1,11 +1,11 @@
 /**
- * The desktop this process runs on: capture through app/screen, input through app/input (nut-js). One process
+ * The X11 desktop this process runs on: capture through app/screen, input through app/input (nut-js). One process
  * drives one X display (nut-js reads DISPLAY once), so the display is fixed when the desktop is created.
  */
-import { captureDisplay } from '../screen/capture';
-import { listDisplays } from '../screen/displays';
-import { createLocalInput } from '../input/perform';
-import type { Desktop } from './desktop';
+import { captureDisplay } from '../../screen/capture';
+import { listDisplays } from '../../screen/displays';
+import { createLocalInput } from '../../input/perform';
+import type { Desktop } from '../device';
 
 export async function createLocalDesktop(options: { xDisplay?: string } = {}): Promise<Desktop> {
   const input = await createLocalInput(options.xDisplay ? { xDisplay: options.xDisplay } : {});

@@ -5,14 +5,8 @@
  * pointer. Anything unknown is `undefined`: the classifier then simply has less to go on, and a run is never
  * stopped because a window could not be described.
  */
-import type { Point } from '../screen/geometry';
-import { resolveXDisplay, runX } from '../screen/x11';
-import type { WindowInfo } from './risk';
-
-export interface WindowProbe {
-  focused(): Promise<WindowInfo | undefined>;
-  atPoint(point: Point): Promise<WindowInfo | undefined>;
-}
+import type { WindowInfo, WindowProbe } from '../windows';
+import { resolveXDisplay, runX } from './x11';
 
 const WINDOW_ID = /0x[0-9a-f]+/gi;
 

@@ -1,6 +1,6 @@
 /**
  * Run the fake vLLM server on its own:
- *   npx tsx test/fake-vllm/main.ts --port 8000 [--no-tool-parser] [--reasoning inline] [--served-model NAME]
+ *   npx tsx testkit/fake-vllm/main.ts --port 8000 [--no-tool-parser] [--reasoning inline] [--served-model NAME]
  *     [--script FILE.json] [--error-shape old|new] [--max-model-len N] [--chunk-delay MS] [--no-images]
  *     [--api-key KEY]
  * A JSON script is a list of replies given in order (the last repeats): [{"reasoning": "...", "content": "...",

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyRisk } from '../../app/policy/risk';
-import { createX11WindowProbe, parseWindowGeometry, parseWindowProps, type WindowProbe } from '../../app/policy/windows';
-import { startFixtureDesktop, type FixtureDesktop } from '../support/fixture-desktop';
+import type { WindowProbe } from '../../app/platform/windows';
+import { createX11WindowProbe, parseWindowGeometry, parseWindowProps } from '../../app/platform/x11/windows';
+import { startFixtureDesktop, type FixtureDesktop } from '../../testkit/fixture-desktop/desktop';
 
 describe('window properties', () => {
   it('reads title and class from xprop, quotes unescaped', () => {

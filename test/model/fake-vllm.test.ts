@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeVllm, type FakeVllm, type FakeVllmOptions } from './server';
+import { startFakeVllm, type FakeVllm, type FakeVllmOptions } from '../../testkit/fake-vllm/server';
 
 const MODEL = 'Qwen/Qwen3-VL-8B-Instruct';
 const fakes: FakeVllm[] = [];
@@ -130,7 +130,7 @@ describe('fake vLLM standalone', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fake-vllm-'));
     const script = join(dir, 'script.json');
     writeFileSync(script, JSON.stringify([{ content: 'first' }, { content: 'second' }]));
-    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const main = fileURLToPath(new URL('../../testkit/fake-vllm/main.ts', import.meta.url));
     const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
     const child = spawn(process.execPath, [tsx, main, '--port', '0', '--served-model', 'm', '--no-tool-parser', '--script', script]);
     try {
@@ -157,7 +157,7 @@ describe('fake vLLM standalone', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fake-vllm-'));
     const script = join(dir, 'bad.json');
     writeFileSync(script, JSON.stringify([{ content: 5 }]));
-    const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+    const main = fileURLToPath(new URL('../../testkit/fake-vllm/main.ts', import.meta.url));
     const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
     const child = spawn(process.execPath, [tsx, main, '--port', '0', '--script', script]);
     let err = '';

@@ -7,7 +7,7 @@
  * (bench/risk.ts), so both look at the same corpus.
  */
 import type { DenyRule } from '../../app/contract';
-import type { ComputerAction } from '../../app/model/actions';
+import type { ComputerAction } from '../../app/base/actions';
 import type { RiskContext } from '../../app/policy/risk';
 
 export interface AdversarialCase {

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startXvfb, type XDisplay } from './xvfb';
-import { bindSpareKeycodes } from '../../app/input/x11-keymap';
+import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
+import { bindSpareKeycodes } from '../../app/platform/x11/keymap';
 
 const run = promisify(execFile);
 const RESOURCES = fileURLToPath(new URL('../../resources/fixture-desktop/', import.meta.url));

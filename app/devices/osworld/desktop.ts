@@ -3,11 +3,11 @@
  * pyautogui commands through POST /execute. One display, at the origin, the guest's screen size.
  */
 import sharp from 'sharp';
-import type { ActionTarget, Desktop, Frame, PerformResult } from '../agent/desktop';
-import type { ComputerAction } from '../model/actions';
-import { sleep } from '../base/sleep';
-import type { Display } from '../screen/geometry';
-import { GuestClient, GuestError, type GuestOptions } from './guest-env';
+import type { Desktop, Frame } from '../device';
+import type { ComputerAction } from '../../base/actions';
+import { sleep } from '../../base/sleep';
+import type { ActionTarget, Display, PerformResult } from '../../screen/geometry';
+import { GuestClient, GuestError, type GuestOptions } from './client';
 import { actionToPyautogui, PYAUTOGUI_PREFIX } from './pyautogui';
 
 export class GuestDesktop implements Desktop {

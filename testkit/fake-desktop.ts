@@ -2,9 +2,9 @@
  * A desktop double for loop tests that need no X server: it shows a flat colour that changes after every action
  * (or never, to provoke loop detection), records what it was asked to perform, and can make an action slow.
  */
-import type { ComputerAction } from '../../app/model/actions';
-import type { ActionTarget, Desktop, Frame, PerformResult } from '../../app/agent/desktop';
-import { modelToGlobal, type Display } from '../../app/screen/geometry';
+import type { ComputerAction } from '../app/base/actions';
+import type { Desktop, Frame } from '../app/devices/device';
+import { modelToGlobal, type ActionTarget, type Display, type PerformResult } from '../app/screen/geometry';
 
 export interface FakeDesktopOptions {
   width?: number;
