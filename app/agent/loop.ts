@@ -91,7 +91,6 @@ export interface RunResult {
   lastAction: ComputerAction | null;
 }
 
-const SYSTEM_PROMPT = 'You are a helpful assistant.';
 /** Pixel-change fraction below which two frames count as the same screen. */
 const UNCHANGED = 0.002;
 const SETTLE_POLL_MS = 60;
@@ -354,7 +353,8 @@ export class AgentRun {
     timings: Timings,
   ): Promise<{ calls: ParsedCall[]; reasoning: string | null; text: string } | null> {
     const tools = toolsForProfile(this.profile, { width: image.width, height: image.height });
-    const system = this.settings.systemPrompt ? `${SYSTEM_PROMPT}\n\n${this.settings.systemPrompt}` : SYSTEM_PROMPT;
+    const base = this.profile.systemPrompt;
+    const system = this.settings.systemPrompt ? `${base}\n\n${this.settings.systemPrompt}` : base;
     for (let attempt = 1; attempt <= this.settings.maxInvalidReplies + 1; attempt++) {
       this.checkStopped();
       this.emit({ type: 'model-request', step, attempt });

@@ -5,7 +5,8 @@
  * there are problems, 2 on bad usage.
  */
 import type { Command } from 'commander';
-import { diagnoseEndpoint, normalizeEndpoint, type EndpointReport } from '../model/endpoint';
+import { diagnoseEndpoint, type EndpointReport } from '../model/check';
+import { normalizeEndpoint } from '../model/endpoint-url';
 import { getProfile } from '../model/profiles';
 import { UsageError } from './errors';
 import { MODEL_FROM_SERVER } from './model-name';

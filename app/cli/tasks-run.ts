@@ -18,7 +18,7 @@ import { UsageError } from './errors';
 import { parseScreenSize } from './parse';
 import { intFlag } from '../settings';
 import { addModelOptions, settingsFromFlags, type ModelFlags } from './run-options';
-import { addEnvOptions, cacheFrom, homeFrom, warnIfRootLocal, type EnvFlags } from './tasks';
+import { addEnvOptions, cacheFrom, homeFrom, warnIfRootLocal, type EnvFlags } from './tasks-options';
 
 /** `tasks run`'s own defaults: below the command line, the environment and the config file, like every default. */
 const TASKS_RUN_DEFAULTS = { approve: 'auto', maxSteps: 15 } as const;

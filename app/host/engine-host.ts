@@ -26,7 +26,8 @@ import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings } fr
 import type { AgentRun, ModelStreamer } from '../agent/loop';
 import { errorMessage } from '../base/errors';
 import type { Desktop } from '../devices/device';
-import { diagnoseEndpoint, listServedModels, type EndpointReport } from '../model/endpoint';
+import { diagnoseEndpoint, type EndpointReport } from '../model/check';
+import { listServedModels } from '../model/endpoint-url';
 import type { WindowProbe } from '../platform/windows';
 import type { Display } from '../screen/geometry';
 import { getRun, listRuns, readRunImage, type RunDetails } from './runs';

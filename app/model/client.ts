@@ -22,7 +22,8 @@ import { z } from 'zod';
 import type { Profile } from './profiles';
 import type { FunctionTool } from './tools';
 import { buildChatRequest, type ServerMode, type Turn } from './prompt';
-import { isNoToolParserError, resolveBaseUrl, serverErrorMessage, type ResolvedBase } from './endpoint';
+import { resolveBaseUrl, type ResolvedBase } from './endpoint-url';
+import { connectionCause, isNoToolParserError, serverErrorMessage } from './server-errors';
 import { errorMessage, isAbort } from '../base/errors';
 import { sleep } from '../base/sleep';
 
@@ -282,11 +283,6 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
 }
 
 const MAX_RETRY_AFTER_MS = 60_000;
-
-function describeCause(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  return cause?.code ?? cause?.message ?? errorMessage(error);
-}
 
 /**
  * The SDK keeps only the `error` member of an error body, so the flat bodies of older vLLM and SGLang
@@ -645,7 +641,7 @@ export class ModelClient {
     if (error instanceof OpenAI.APIConnectionError) {
       return new ModelError(
         'connection',
-        `Cannot reach the model server at ${baseURL} (${describeCause(error)}). Check that it is running and that the endpoint URL is right.`,
+        `Cannot reach the model server at ${baseURL} (${connectionCause(error)}). Check that it is running and that the endpoint URL is right.`,
         { retryable: true },
       );
     }

@@ -22,6 +22,7 @@ export const LimitsSchema = z.object({
   typeChars: z.number().int().positive().default(65536),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
+export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant.';
 export const DEFAULT_LIMITS: Limits = { callsPerReply: 5, replyBytes: 1024 * 1024, typeChars: 65536 };
 
 export const ProfileSchema = z.object({
@@ -44,6 +45,11 @@ export const ProfileSchema = z.object({
     /** 1-100, for jpeg and webp. */
     quality: z.number().int().min(1).max(100),
   }) satisfies z.ZodType<ImageSpec>,
+  /**
+   * The system prompt the model was trained with, before the tools (prompt mode) and the person's own
+   * `settings.systemPrompt`. The agent loop and the endpoint check's grounding probe both send it.
+   */
+  systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT),
   /** The model writes reasoning before `</think>` (Thinking variants). */
   thinking: z.boolean(),
   history: z.object({

@@ -9,7 +9,7 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import { z } from 'zod';
 import type { SettingsView } from '../../../app/bridge';
 import { APPROVAL_MODES, RunSettingsSchema, endpointOrigin, type DenyRule, type PointData } from '../../../app/contract';
-import type { EndpointReport } from '../../../app/model/endpoint';
+import type { EndpointReport } from '../../../app/model/check-report';
 import { PROFILES } from '../../../app/model/profiles';
 import { DEFAULT_DENY_RULES } from '../../../app/policy/default-deny-rules';
 import { useRequest } from '../useDeskpilot';
