@@ -51,7 +51,7 @@ import {
   type InjectionSighting,
 } from '../policy/screen-risk';
 import type { WindowProbe } from '../platform/windows';
-import type { Recorder } from '../runs/recorder';
+import type { Recorder } from './recorder';
 import { isInsideSpace, modelToGlobal, modelToImage, type Display, type Point } from '../screen/geometry';
 import { OcrUnavailable, ScreenReader, type LabelText, type PageText } from '../screen/ocr';
 import { frameDifference, prepareImage, type ModelImage } from '../screen/prepare';

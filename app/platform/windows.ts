@@ -2,7 +2,7 @@
  * What the risk check may learn about windows, whatever the OS: the focused window (where typed text and keys go)
  * and the window under a point (where a click lands). Types only; the X11 probe is platform/x11/windows.ts.
  */
-import type { Point } from '../screen/geometry';
+import type { Point } from '../base/shapes';
 
 export interface WindowInfo {
   title?: string;

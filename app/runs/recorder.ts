@@ -32,17 +32,10 @@ import {
   type RunOutcome,
   type RunSettings,
 } from '../contract';
+import type { Recorder } from '../agent/recorder';
 import { defaultRunsRoot } from '../settings';
 
-export interface Recorder {
-  readonly dir: string;
-  /** Append one event (synchronously; throws if the record cannot be written or is closed). */
-  record(event: RunEvent): void;
-  /** Store the image sent to the model at `step`; returns its file name inside `dir`. */
-  saveImage(step: number, data: Buffer, mime: string): string;
-  /** Flush, write run.json, close the events file. Safe to call more than once. */
-  close(): Promise<void>;
-}
+export type { Recorder };
 
 export interface RecorderOptions {
   /** Folder holding run folders; the run goes to `<root>/<runId>`. Default: defaultRunsRoot() from app/settings. */

@@ -3,7 +3,7 @@
  * child's environment - never by changing this process's DISPLAY.
  */
 import { execFile } from 'node:child_process';
-import type { Display } from '../../screen/geometry';
+import type { Display } from '../../base/shapes';
 
 /** The X display to use: the one given, else $DISPLAY; a clear error when there is none. */
 export function resolveXDisplay(xDisplay?: string): string {
