@@ -7,7 +7,7 @@
  * period, so the settle loop's rapid captures do not make them flicker.
  */
 import { sleep } from '../app/base/sleep';
-import type { Desktop } from '../app/devices/device';
+import type { ComputerUseDesktop } from '../app/devices/device';
 
 /** The parts of a BrowserWindow used here. */
 export interface OwnWindow {
@@ -118,9 +118,10 @@ export interface KeepOutOptions {
 }
 
 /** The Desktop the engine gets in the app: the same desktop with Deskpilot's windows out of the way. */
-export function keepOutOfTheWay(desktop: Desktop, hider: WindowHider, options: KeepOutOptions): Desktop {
+export function keepOutOfTheWay(desktop: ComputerUseDesktop, hider: WindowHider, options: KeepOutOptions): ComputerUseDesktop {
   return {
     kind: desktop.kind,
+    tool: desktop.tool,
     displays: () => desktop.displays(),
     capture: (display) =>
       options.hideForCapture && options.enabled() ? hider.hold(() => desktop.capture(display)) : desktop.capture(display),

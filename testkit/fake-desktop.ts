@@ -1,9 +1,11 @@
 /**
- * A desktop double for loop tests that need no X server: it shows a flat colour that changes after every action
- * (or never, to provoke loop detection), records what it was asked to perform, and can make an action slow.
+ * Device doubles for loop tests and benchmarks that need no X server or phone: a flat colour that changes after
+ * every action (or never, to provoke loop detection), a record of what they were asked to perform, and a `type`
+ * that can be made slow. FakeDesktop speaks computer_use, FakePhone mobile_use; both map points with the engine's
+ * one mapper, as real devices do.
  */
-import type { ComputerAction } from '../app/base/actions';
-import type { Desktop, Frame } from '../app/devices/device';
+import type { ComputerAction, MobileAction } from '../app/base/actions';
+import type { ComputerUseDesktop, Frame, MobileUseDesktop } from '../app/devices/device';
 import { modelToGlobal, type ActionTarget, type Display, type PerformResult } from '../app/screen/geometry';
 
 export interface FakeDesktopOptions {
@@ -15,9 +17,8 @@ export interface FakeDesktopOptions {
   typeMs?: number;
 }
 
-export class FakeDesktop implements Desktop {
-  readonly kind = 'fake';
-  readonly performed: Array<{ action: ComputerAction; target: ActionTarget }> = [];
+abstract class FakeScreen<A extends ComputerAction | MobileAction> {
+  readonly performed: Array<{ action: A; target: ActionTarget }> = [];
   releases = 0;
   captures = 0;
   private shade = 0;
@@ -44,7 +45,7 @@ export class FakeDesktop implements Desktop {
     return { display, width, height, channels: 3, data, capturedAt: Date.now(), method: 'fake' };
   }
 
-  async perform(action: ComputerAction, target: ActionTarget, signal?: AbortSignal): Promise<PerformResult> {
+  async perform(action: A, target: ActionTarget, signal?: AbortSignal): Promise<PerformResult> {
     if (action.action === 'type' && this.options.typeMs) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.options.typeMs);
@@ -56,11 +57,11 @@ export class FakeDesktop implements Desktop {
     }
     this.performed.push({ action, target });
     if (!this.options.static) this.shade = (this.shade + 40) % 256;
-    if ('coordinate' in action && action.coordinate) {
-      const [x, y] = action.coordinate;
-      return { screen: modelToGlobal({ x, y }, target.space, target.display, target.imageSize) };
-    }
-    return {};
+    const map = ([x, y]: readonly [number, number]) => modelToGlobal({ x, y }, target.space, target.display, target.imageSize);
+    const result: PerformResult = {};
+    if ('coordinate' in action && action.coordinate) result.screen = map(action.coordinate);
+    if ('coordinate2' in action) result.screen2 = map(action.coordinate2);
+    return result;
   }
 
   async releaseAll(): Promise<void> {
@@ -68,4 +69,15 @@ export class FakeDesktop implements Desktop {
   }
 
   async close(): Promise<void> {}
+}
+
+export class FakeDesktop extends FakeScreen<ComputerAction> implements ComputerUseDesktop {
+  readonly kind = 'fake';
+  readonly tool = 'computer_use';
+}
+
+/** A touchscreen double: the same screen, taking mobile_use actions. */
+export class FakePhone extends FakeScreen<MobileAction> implements MobileUseDesktop {
+  readonly kind = 'fake phone';
+  readonly tool = 'mobile_use';
 }

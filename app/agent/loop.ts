@@ -31,10 +31,10 @@ import {
   type RunState,
   type Timings,
 } from '../contract';
-import { ComputerActionSchema, type ComputerAction } from '../base/actions';
+import { ComputerActionSchema, MobileActionSchema, type AnyAction } from '../base/actions';
 import type { ModelEvent } from '../model/client';
 import { parseReply, type ParsedCall, type RawMessage } from '../model/parse';
-import { getProfile, type Profile } from '../model/profiles';
+import { getProfile, PROFILES, type Profile } from '../model/profiles';
 import { toolsForProfile, type Turn } from '../model/prompt';
 import type { FunctionTool } from '../model/tools';
 import { ApprovalPolicy, actionKey, summarizeAction, type Approver, type PolicyResult } from '../policy/approval';
@@ -55,7 +55,7 @@ import type { Recorder } from './recorder';
 import { isInsideSpace, modelToGlobal, modelToImage, type Display, type Point } from '../screen/geometry';
 import { OcrUnavailable, ScreenReader, type LabelText, type PageText } from '../screen/ocr';
 import { frameDifference, prepareImage, type ModelImage } from '../screen/prepare';
-import type { Desktop, Frame } from '../devices/device';
+import { performOn, type Desktop, type Frame } from '../devices/device';
 import { History, type ImageInput } from './history';
 
 /** What the loop needs from a model client (app/model/client.ts ModelClient, or a test double). */
@@ -88,7 +88,7 @@ export interface RunResult {
   steps: number;
   answer?: string;
   /** The last action the model asked for (OSWorld's FAIL/DONE rules look at it). */
-  lastAction: ComputerAction | null;
+  lastAction: AnyAction | null;
 }
 
 /** Pixel-change fraction below which two frames count as the same screen. */
@@ -117,9 +117,9 @@ export class AgentRun {
   private readonly policy: ApprovalPolicy;
   private readonly history: History;
   private display: Display | null = null;
-  private lastAction: ComputerAction | null = null;
+  private lastAction: AnyAction | null = null;
   /** The last action actually performed (the risk check looks at it: Enter after shell-like typing). */
-  private lastPerformed: ComputerAction | null = null;
+  private lastPerformed: AnyAction | null = null;
   /** The built-in deny rules not removed, then the person's own. */
   private readonly denyRules: DenyRule[];
   /** Loop detection: consecutive identical proposals on the same screen. */
@@ -141,9 +141,11 @@ export class AgentRun {
   ) {
     this.runId = runId ?? newRunId();
     this.profile = getProfile(settings.profile);
-    if (this.profile.tool !== 'computer_use') {
+    const device = deps.desktop;
+    if (this.profile.tool !== device.tool) {
+      const fitting = [...PROFILES.values()].find((p) => p.tool === device.tool)?.id ?? 'one of that tool';
       throw new Error(
-        `profile "${this.profile.id}" drives phones (${this.profile.tool}); a desktop run needs a computer_use profile such as qwen3-vl`,
+        `profile "${this.profile.id}" speaks ${this.profile.tool}, but the device "${device.kind}" speaks ${device.tool}; use a profile such as ${fitting}`,
       );
     }
     this.denyRules = activeDenyRules(settings);
@@ -458,7 +460,7 @@ export class AgentRun {
         results.push({ callId: call.id, name: call.name, text: skipRest });
         continue;
       }
-      let action = call.arguments as ComputerAction;
+      let action = call.arguments as AnyAction;
       this.lastAction = action;
 
       if (action.action === 'terminate') {
@@ -518,7 +520,8 @@ export class AgentRun {
       }
       if (decision.kind === 'edit') {
         // The policy validated the edit with the same schemas as a model reply; parse again for the type.
-        action = ComputerActionSchema.parse(decided.edited?.action ?? decision.action);
+        const schema = this.profile.tool === 'computer_use' ? ComputerActionSchema : MobileActionSchema;
+        action = schema.parse(decided.edited?.action ?? decision.action);
         this.lastAction = action;
         seen = await this.timed(timings, 'ocr', () => this.screenSeen(step, action, image, frame));
         proposal = this.propose(step, index, call.id, action, image, riskContext, seen);
@@ -531,7 +534,8 @@ export class AgentRun {
       let resultText: string;
       try {
         const performed = await this.timed(timings, 'act', () =>
-          this.deps.desktop.perform(
+          performOn(
+            this.deps.desktop,
             action,
             { display, space: this.profile.coordinates, imageSize: { width: image.width, height: image.height } },
             this.abort.signal,
@@ -570,7 +574,7 @@ export class AgentRun {
   }
 
   /** What the classifier knows about this action: the instruction, the model's words, and the windows it reaches. */
-  private async riskContext(action: ComputerAction, modelText: string, image: ModelImage): Promise<RiskContext> {
+  private async riskContext(action: AnyAction, modelText: string, image: ModelImage): Promise<RiskContext> {
     const context: RiskContext = {
       instruction: this.instruction,
       ownWindowTitles: this.deps.ownWindowTitles ?? [],
@@ -600,7 +604,7 @@ export class AgentRun {
     step: number,
     index: number,
     callId: string,
-    action: ComputerAction,
+    action: AnyAction,
     image: ModelImage,
     riskContext: RiskContext,
     seen: ScreenSeen = NOTHING_SEEN,
@@ -617,6 +621,11 @@ export class AgentRun {
       screen = modelToGlobal(point, this.profile.coordinates, display, imageSize);
       imagePoint = modelToImage(point, this.profile.coordinates, imageSize, imageSize);
     }
+    // A swipe's end point, mapped by the same mapper (the parser checked it is inside the model's space).
+    const screen2 =
+      'coordinate2' in action
+        ? modelToGlobal({ x: action.coordinate2[0], y: action.coordinate2[1] }, this.profile.coordinates, display, imageSize)
+        : undefined;
     const label = seen.label?.text;
     const screenReasons = [
       labelRisk(action, label),
@@ -630,7 +639,7 @@ export class AgentRun {
       callId,
       tool: this.profile.tool,
       action: action as Record<string, unknown> & { action: string },
-      summary: summarizeAction(action, screen, undefined, label),
+      summary: summarizeAction(action, screen, screen2, label),
       ...(seen.label ? { target: { label: seen.label.text, source: 'ocr' as const, box: seen.label.box } } : {}),
       ...(screen ? { screen } : {}),
       ...(imagePoint ? { imagePoint } : {}),
@@ -699,7 +708,7 @@ export class AgentRun {
    * a sighting of text addressed to the agent (the step's page read, awaited once per step). Each waits at most
    * `ocr.waitMs`; Stop ends the wait at once.
    */
-  private async screenSeen(step: number, action: ComputerAction, image: ModelImage, frame: Frame): Promise<ScreenSeen> {
+  private async screenSeen(step: number, action: AnyAction, image: ModelImage, frame: Frame): Promise<ScreenSeen> {
     const reading = this.reading;
     if (!this.reader || !reading || reading.step !== step) return NOTHING_SEEN;
     const { waitMs } = this.settings.ocr;
@@ -771,7 +780,7 @@ export class AgentRun {
    * Wait until the screen stops changing (or the cap), instead of a fixed sleep. Returns the last frame, which
    * becomes the next observation, so settling costs no extra capture.
    */
-  private async settle(display: Display, action: ComputerAction): Promise<Frame> {
+  private async settle(display: Display, action: AnyAction): Promise<Frame> {
     const { enabled, quietMs, maxMs } = this.settings.settle;
     const capture = () => this.deps.desktop.capture(display);
     if (!enabled || action.action === 'wait') return capture();

@@ -152,6 +152,9 @@ export type ComputerAction = z.infer<typeof ComputerActionSchema>;
 export const MobileActionSchema = z.discriminatedUnion('action', schemasOf(MOBILE_USE_TABLE));
 export type MobileAction = z.infer<typeof MobileActionSchema>;
 
+/** An action of either tool. */
+export type AnyAction = ComputerAction | MobileAction;
+
 export const ZoomInArgsSchema = z.object({
   bbox_2d: z.tuple([finite, finite, finite, finite]),
   label: z.string().optional(),

@@ -10,11 +10,11 @@
  * as typed and as a shell reads it (app/policy/shell-text.ts), so quoting and escapes do not hide a command.
  */
 import type { DenyRule, Risk } from '../contract';
-import { ACTS_AT_POINT, type ComputerAction, type MobileAction } from '../base/actions';
+import { ACTS_AT_POINT, type AnyAction, type ComputerAction, type MobileAction } from '../base/actions';
 import { patternProblem } from '../patterns';
 import type { WindowInfo } from '../platform/windows';
 import type { Size } from '../screen/geometry';
-import { comboOf, normalizeCombo, quoteText, summarizeAction, type AnyAction } from './describe';
+import { comboOf, normalizeCombo, quoteText, summarizeAction } from './describe';
 import { PatternList, collapseWhitespace, firstFragment, firstMatchingLine } from './matching';
 import { shellReadings } from './shell-text';
 

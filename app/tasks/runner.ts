@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Desktop } from '../devices/device';
+import type { ComputerUseDesktop } from '../devices/device';
 import type { ComputerAction } from '../base/actions';
 import type { CoordinateSpace, Size } from '../screen/geometry';
 import type { DownloadCache } from './cache';
@@ -43,7 +43,7 @@ export interface TaskAgentResult {
 
 export interface TaskAgent {
   run(
-    input: { instruction: string; desktop: Desktop; maxSteps: number; recordDir: string; onStep: (step: TaskStep) => Promise<void> },
+    input: { instruction: string; desktop: ComputerUseDesktop; maxSteps: number; recordDir: string; onStep: (step: TaskStep) => Promise<void> },
     signal?: AbortSignal,
   ): Promise<TaskAgentResult>;
 }
@@ -55,7 +55,7 @@ export type BackendOptions =
       display?: string;
       screen?: Size;
       home?: string;
-      createDesktop: (xDisplay: string) => Promise<Desktop>;
+      createDesktop: (xDisplay: string) => Promise<ComputerUseDesktop>;
     }
   | { kind: 'osworld'; server: string };
 
@@ -96,7 +96,7 @@ export type ProgressEvent =
 
 interface TaskDesktop {
   env: Environment;
-  desktop: Desktop;
+  desktop: ComputerUseDesktop;
   screen: Size;
   close(): Promise<void>;
 }

@@ -3,15 +3,16 @@
  * pyautogui commands through POST /execute. One display, at the origin, the guest's screen size.
  */
 import sharp from 'sharp';
-import type { Desktop, Frame } from '../device';
+import type { ComputerUseDesktop, Frame } from '../device';
 import type { ComputerAction } from '../../base/actions';
 import { sleep } from '../../base/sleep';
 import type { ActionTarget, Display, PerformResult } from '../../screen/geometry';
 import { GuestClient, GuestError, type GuestOptions } from './client';
 import { actionToPyautogui, PYAUTOGUI_PREFIX } from './pyautogui';
 
-export class GuestDesktop implements Desktop {
+export class GuestDesktop implements ComputerUseDesktop {
   readonly kind = 'osworld';
+  readonly tool = 'computer_use';
   readonly client: GuestClient;
   private display: Display | undefined;
 

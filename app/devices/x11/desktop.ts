@@ -5,12 +5,13 @@
 import { captureDisplay } from '../../screen/capture';
 import { listDisplays } from '../../screen/displays';
 import { createLocalInput } from '../../input/perform';
-import type { Desktop } from '../device';
+import type { ComputerUseDesktop } from '../device';
 
-export async function createLocalDesktop(options: { xDisplay?: string } = {}): Promise<Desktop> {
+export async function createLocalDesktop(options: { xDisplay?: string } = {}): Promise<ComputerUseDesktop> {
   const input = await createLocalInput(options.xDisplay ? { xDisplay: options.xDisplay } : {});
   return {
     kind: 'local',
+    tool: 'computer_use',
     displays: () => listDisplays(options.xDisplay),
     capture: (display) => captureDisplay(display, options.xDisplay ? { xDisplay: options.xDisplay } : {}),
     perform: (action, target, signal) => input.perform(action, target, signal),
