@@ -11,7 +11,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseCommandOutput } from '../app/cli/parse';
-import { InlineThinkSplitter } from '../app/model/client';
+import { InlineThinkSplitter } from '../app/model/think-splitter';
 import { getProfile } from '../app/model/profiles';
 import { adversarialReplies, repeat } from '../testkit/adversarial/replies';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseCommandOutput, type ParseOutput } from '../../app/cli/parse';
-import { InlineThinkSplitter } from '../../app/model/client';
+import { InlineThinkSplitter } from '../../app/model/think-splitter';
 import { getProfile } from '../../app/model/profiles';
 import { repeat } from '../../testkit/adversarial/replies';
 
