@@ -4,7 +4,7 @@
  * host sees it. Only our own windows, showing our own origin, may call it. Answers are BridgeResponse envelopes.
  */
 import { errorMessage } from '../app/base/errors';
-import { BRIDGE_REQUESTS, type BridgeRequestName, type BridgeResponse } from '../app/bridge';
+import { BRIDGE_REQUESTS, type BridgeRequestName, type BridgeResponse } from '../app/host/bridge';
 import { isAllowedUrl } from './security';
 import { IPC_REQUEST } from './channels';
 
@@ -24,7 +24,7 @@ export async function dispatchBridgeRequest(name: unknown, input: unknown, handl
     const shown = typeof name === 'string' ? `"${name.slice(0, 80)}"` : typeof name;
     return { ok: false, error: `unknown request ${shown}: not on the bridge allowlist` };
   }
-  const parsed = BRIDGE_REQUESTS[name].safeParse(input === undefined ? {} : input);
+  const parsed = BRIDGE_REQUESTS[name].input.safeParse(input === undefined ? {} : input);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => {
       const path = issue.path.map(String).join('.');

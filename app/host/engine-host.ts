@@ -17,12 +17,13 @@ import { z } from 'zod';
 import {
   BRIDGE_REQUESTS,
   type BridgeRequestName,
+  type BridgeRequestParsed,
   type BridgeResponse,
+  type BridgeResult,
   type CurrentRun,
-  type RunSummary,
   type SettingsView,
-} from '../bridge';
-import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings } from '../contract';
+} from './bridge';
+import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings, type RunState } from '../contract';
 import type { AgentRun, ModelStreamer } from '../agent/loop';
 import { errorMessage } from '../base/errors';
 import type { Desktop } from '../devices/device';
@@ -30,7 +31,7 @@ import { diagnoseEndpoint, type EndpointReport } from '../model/check';
 import { listServedModels } from '../model/endpoint-url';
 import type { WindowProbe } from '../platform/windows';
 import type { Display } from '../screen/geometry';
-import { getRun, listRuns, readRunImage, type RunDetails } from './runs';
+import { getRun, listRuns, readRunImage } from './runs';
 import type { SettingsStore } from './settings-store';
 import { UiApprover } from './ui-approver';
 import { wireRun } from './wiring';
@@ -59,7 +60,10 @@ export interface EngineHostOptions {
 /** The settings a UI may save: a run's settings with the model optional (then the server's only model is used). */
 const SaveableSettingsSchema = RunSettingsSchema.omit({ apiKey: true }).extend({ model: z.string().min(1).optional() });
 
-type Handler = (input: any, raw: Record<string, unknown>) => Promise<unknown> | unknown;
+/** Each request's handler: its parsed input (and the raw one) -> exactly the answer the bridge declares for it. */
+type Handlers = {
+  [N in BridgeRequestName]: (input: BridgeRequestParsed<N>, raw: Record<string, unknown>) => Promise<BridgeResult<N>> | BridgeResult<N>;
+};
 
 /** `path: message` lines; a missing value reads "is required" rather than zod's type message. */
 export function issueLines(error: z.ZodError, input: Record<string, unknown>): string[] {
@@ -86,7 +90,7 @@ export class EngineHost {
   private approver: UiApprover | null = null;
   private finished: Promise<unknown> | null = null;
   private starting = false;
-  private readonly handlers: Record<BridgeRequestName, Handler>;
+  private readonly handlers: Handlers;
   /** Start-up problems a shell should print (never values). */
   readonly problems: string[] = [];
 
@@ -103,7 +107,7 @@ export class EngineHost {
       else this.problems.push('the API key given at start was not kept: no endpoint was set to bind it to; enter it in Settings');
     }
     this.handlers = {
-      'run.start': (i: { instruction: string }) => this.startRun(i.instruction),
+      'run.start': (i) => this.startRun(i.instruction),
       'run.decide': (i) => this.decide(i.proposalId, i.decision),
       'run.pause': () => this.control('pause'),
       'run.resume': () => this.control('resume'),
@@ -113,9 +117,9 @@ export class EngineHost {
       // Only the fields the UI sent: the schema's defaults must not overwrite stored values.
       'settings.save': (i, raw) => this.saveSettings(pick(i, raw)),
       'endpoint.check': (i) => this.checkEndpoint(i),
-      'runs.list': (): RunSummary[] => listRuns(this.options.runsRoot),
-      'runs.get': (i: { runId: string }): RunDetails => getRun(this.options.runsRoot, i.runId),
-      'runs.image': (i: { runId: string; file: string }) => readRunImage(this.options.runsRoot, i.runId, i.file),
+      'runs.list': () => listRuns(this.options.runsRoot),
+      'runs.get': (i) => getRun(this.options.runsRoot, i.runId),
+      'runs.image': (i) => readRunImage(this.options.runsRoot, i.runId, i.file),
       'displays.list': () => this.displays(),
     };
   }
@@ -126,14 +130,16 @@ export class EngineHost {
       return { ok: false, error: `unknown request "${name}"; the bridge allows ${Object.keys(BRIDGE_REQUESTS).join(', ')}` };
     }
     const channel = name as BridgeRequestName;
-    const parsed = BRIDGE_REQUESTS[channel].safeParse(input ?? {});
+    const parsed = BRIDGE_REQUESTS[channel].input.safeParse(input ?? {});
     if (!parsed.success) {
       const issues = issueLines(parsed.error, (input && typeof input === 'object' ? input : {}) as Record<string, unknown>);
       return { ok: false, error: `${channel}: ${issues.join('; ')}`, issues };
     }
     try {
       const raw = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
-      const value = await this.handlers[channel](parsed.data, raw);
+      // parsed.data is this channel's input (the union of the handlers' parameters is not spelt out here).
+      const handler = this.handlers[channel] as (input: unknown, raw: Record<string, unknown>) => unknown;
+      const value = await handler(parsed.data, raw);
       return { ok: true, value: value ?? null };
     } catch (error) {
       if (error instanceof HostError) return { ok: false, error: error.message, ...(error.issues ? { issues: error.issues } : {}) };
@@ -190,7 +196,7 @@ export class EngineHost {
     };
   }
 
-  private saveSettings(input: z.infer<(typeof BRIDGE_REQUESTS)['settings.save']>): SettingsView {
+  private saveSettings(input: BridgeRequestParsed<'settings.save'>): SettingsView {
     const { apiKey, ...values } = input;
     const next = cleanDraft({ ...this.draft, ...values });
     const checked = this.validated(next);
@@ -314,14 +320,14 @@ export class EngineHost {
     return { runId };
   }
 
-  private async decide(proposalId: string, decision: z.infer<(typeof BRIDGE_REQUESTS)['run.decide']>['decision']) {
+  private async decide(proposalId: string, decision: BridgeRequestParsed<'run.decide'>['decision']): Promise<BridgeResult<'run.decide'>> {
     if (!this.run || !this.approver || !this.isActive()) throw new HostError('no run is in progress');
     const outcome = await this.approver.answer(proposalId, decision);
     if (!outcome.ok) throw new HostError(outcome.error);
     return { proposalId, kind: decision.kind };
   }
 
-  private control(what: 'pause' | 'resume' | 'stop'): { state: string } {
+  private control(what: 'pause' | 'resume' | 'stop'): { state: RunState } {
     if (!this.run || !this.isActive()) throw new HostError('no run is in progress');
     if (what === 'pause') this.run.pause();
     else if (what === 'resume') this.run.resume();

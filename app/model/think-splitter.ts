@@ -3,7 +3,8 @@
  * parser), split out as it streams, so it can be shown live. Each chunk is looked at once: the split never rescans
  * what came before, so a long or hostile stream costs time linear in its length.
  */
-import type { ModelEvent } from './reply-assembly';
+/** What the split gives: pieces of reasoning and of content, in order (each is also a client ModelEvent). */
+export type SplitEvent = { type: 'reasoning'; delta: string } | { type: 'content'; delta: string };
 
 const OPEN = '<think>';
 const CLOSE = '</think>';
@@ -45,8 +46,8 @@ export class InlineThinkSplitter {
     return this.buffer !== '' || this.afterClose || this.state === 'content';
   }
 
-  push(text: string): ModelEvent[] {
-    const events: ModelEvent[] = [];
+  push(text: string): SplitEvent[] {
+    const events: SplitEvent[] = [];
     this.buffer += text;
     if (this.state === 'undecided') this.lead += this.lead === '' ? text.trimStart() : text;
     for (;;) {
@@ -92,7 +93,7 @@ export class InlineThinkSplitter {
     }
   }
 
-  end(): ModelEvent[] {
+  end(): SplitEvent[] {
     const rest = this.buffer;
     this.buffer = '';
     if (rest === '') return [];

@@ -48,7 +48,7 @@ export interface RecorderOptions {
   fsync?: boolean;
 }
 
-export interface RunSummary {
+export interface RunRecordSummary {
   runId: string;
   instruction: string | null;
   outcome: RunOutcome | 'unfinished';
@@ -117,7 +117,7 @@ export function createRunRecorder(options: RecorderOptions): Recorder {
   const durable = options.fsync ?? true;
 
   const images: string[] = [];
-  const summary: RunSummary = {
+  const summary: RunRecordSummary = {
     runId,
     instruction: null,
     outcome: 'unfinished',
@@ -253,7 +253,7 @@ export interface RunRecord {
   /** Everything that was wrong, one sentence each; the readable rest is still returned. */
   problems: string[];
   /** run.json when the run was closed properly, else null. */
-  summary: RunSummary | null;
+  summary: RunRecordSummary | null;
 }
 
 /** The text of a run file, or null with the reason in `problems` (missing, or refused by findRunFile). */
@@ -333,6 +333,6 @@ export function readRun(dir: string): RunRecord {
     }
   }
 
-  const summary = existsSync(join(root, SUMMARY_FILE)) ? (readJsonFile(root, SUMMARY_FILE, problems) as RunSummary | null) : null;
+  const summary = existsSync(join(root, SUMMARY_FILE)) ? (readJsonFile(root, SUMMARY_FILE, problems) as RunRecordSummary | null) : null;
   return { dir: root, settings, events, truncated, problems, summary };
 }

@@ -224,12 +224,12 @@ async function runOne(task: LoadedTask, options: RunOptions): Promise<TaskOutcom
   }
 }
 
-export interface RunSummary {
+export interface TaskRunSummary {
   outcomes: TaskOutcome[];
   skipped: number;
 }
 
-export async function runTasks(options: RunOptions): Promise<RunSummary> {
+export async function runTasks(options: RunOptions): Promise<TaskRunSummary> {
   const todo = options.tasks.filter((t) => !isDone(taskDir(options.layout, t.domain, t.id)));
   const skipped = options.tasks.length - todo.length;
   if (!options.runTask && options.backend.kind === 'local' && options.backend.display && (options.parallel ?? 1) > 1) {

@@ -59,7 +59,7 @@ describe('the layer checker', () => {
         'app/screen/prepare.ts (screen) imports app/model/profiles.ts (model): screen may import base, platform',
         'app/devices/x11/desktop.ts (devices) imports electron: only main/ may',
         'renderer/src/App.tsx (renderer) imports node:fs: the renderer may import only react, react-dom, zod, re2js',
-        'renderer/src/App.tsx (renderer) imports app/model/client.ts (model): the renderer may import only app/contract.ts, app/bridge.ts, app/screen/geometry.ts, app/model/profiles.ts, app/model/check-report.ts, app/policy/default-deny-rules.ts',
+        'renderer/src/App.tsx (renderer) imports app/model/client.ts (model): the renderer may import only app/contract.ts, app/host/bridge.ts, app/screen/geometry.ts, app/model/profiles.ts, app/model/check-report.ts, app/policy/default-deny-rules.ts',
         'app/agent/loop.ts (agent) imports ./missing, which is not a file of the tree',
       ].sort(),
     );

@@ -27,8 +27,8 @@ export interface Layer {
 export const ENGINE_LAYERS: readonly Layer[] = [
   {
     name: 'base',
-    paths: ['app/base/', 'app/contract.ts', 'app/bridge.ts', 'app/patterns.ts', 'app/settings.ts'],
-    what: 'errors, abort, sleep, ids, the action table; the contract and bridge every shell shares; settings resolution',
+    paths: ['app/base/', 'app/contract.ts', 'app/patterns.ts', 'app/settings.ts'],
+    what: 'errors, abort, sleep, ids, shapes, the action table; the contract every shell shares; settings resolution',
   },
   {
     name: 'platform',
@@ -45,7 +45,7 @@ export const ENGINE_LAYERS: readonly Layer[] = [
   { name: 'runs', paths: ['app/runs/'], what: 'the run recorder, HTML report, replay' },
   // After runs: the task agent writes a run record. runs never imports tasks.
   { name: 'tasks', paths: ['app/tasks/'], what: 'the OSWorld-style task runner' },
-  { name: 'host', paths: ['app/host/'], what: 'the engine host behind the UI bridge, the WebSocket server, page serving' },
+  { name: 'host', paths: ['app/host/'], what: 'the typed UI bridge and the engine host behind it, the WebSocket server, page serving' },
   { name: 'cli', paths: ['app/cli/'], what: 'the deskpilot command' },
 ];
 
@@ -72,7 +72,7 @@ const SHELL_IMPORTS: Record<string, readonly string[]> = {
 /** The engine files the renderer imports: plain data, no Node. Their own imports must be renderer-safe too. */
 export const RENDERER_APP_FILES: readonly string[] = [
   'app/contract.ts',
-  'app/bridge.ts',
+  'app/host/bridge.ts',
   'app/screen/geometry.ts',
   'app/model/profiles.ts',
   'app/model/check-report.ts',
@@ -95,7 +95,7 @@ export function layerOf(file: string): string | null {
   for (const layer of [...ENGINE_LAYERS, ...SHELLS]) {
     for (const p of layer.paths) {
       const hit = p.endsWith('/') ? file.startsWith(p) : file === p;
-      // The longest matching entry wins: app/tasks/xvfb.ts over app/tasks/, app/bridge.ts over app/.
+      // The longest matching entry wins: app/tasks/xvfb.ts over app/tasks/.
       if (hit && (!best || p.length > best.length)) best = { name: layer.name, length: p.length };
     }
   }
