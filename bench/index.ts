@@ -9,10 +9,11 @@
  * text off), and what reading the screen text costs and adds per step (bench/ocr.ts).
  * Medians and 95th percentiles (nearest rank), in milliseconds.
  *
- * First the risk check (bench/risk.ts) and last the parser (bench/parse.ts) on adversarial inputs; `--only risk` or
- * `--only parse` runs just that, with no X display.
+ * First the risk check (bench/risk.ts) and the prefill tokens per step of a run (bench/prefill.ts), last the parser
+ * (bench/parse.ts) on adversarial inputs; `--only risk`, `--only prefill` or `--only parse` runs just that, with no
+ * X display.
  *
- *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--no-ocr] [--only parse|risk] [--json FILE]
+ *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--no-ocr] [--only parse|risk|prefill] [--json FILE]
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -42,8 +43,8 @@ interface Args {
   actions: boolean;
   agentLoop: boolean;
   ocr: boolean;
-  /** Run only this part (no X display needed for either). */
-  only?: 'parse' | 'risk';
+  /** Run only this part (no X display needed for any of them). */
+  only?: 'parse' | 'risk' | 'prefill';
   json?: string;
 }
 
@@ -69,9 +70,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--json') args.json = value();
     else if (a === '--only') {
       const part = value();
-      if (part !== 'parse' && part !== 'risk') throw new Error(`--only takes "parse" or "risk", got "${part}"`);
+      if (part !== 'parse' && part !== 'risk' && part !== 'prefill') throw new Error(`--only takes "parse", "risk" or "prefill", got "${part}"`);
       args.only = part;
-    } else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --no-ocr, --only parse|risk, --json FILE`);
+    } else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --no-ocr, --only parse|risk|prefill, --json FILE`);
   }
   return args;
 }
@@ -384,6 +385,16 @@ async function benchParse(out: Record<string, unknown>): Promise<void> {
   process.stdout.write(`\n${parseTable(parse)}\n`);
 }
 
+/** Prefill tokens per step on a prefix-caching server (bench/prefill.ts): printed, and kept under `prefill`. */
+async function benchPrefillTokens(out: Record<string, unknown>): Promise<void> {
+  const { benchPrefill, prefillReport } = await import('./prefill');
+  const run = await benchPrefill();
+  out.prefill = run;
+  process.stdout.write(`${prefillReport(run)}
+
+`);
+}
+
 /** The risk check on adversarial 1 MB inputs (bench/risk.ts): printed, and kept under `risk` in the JSON. */
 function benchRisk(out: Record<string, unknown>): void {
   const risk = measureRisk();
@@ -397,6 +408,7 @@ async function main(): Promise<void> {
   if (args.only) {
     const out: Record<string, unknown> = {};
     if (args.only === 'parse') await benchParse(out);
+    else if (args.only === 'prefill') await benchPrefillTokens(out);
     else benchRisk(out);
     if (args.json) await writeFile(args.json, `${JSON.stringify(out, null, 2)}\n`);
     return;
@@ -409,6 +421,7 @@ async function main(): Promise<void> {
     `priority ${raisedPriority ? 'raised (nice -10)' : 'normal'}`;
   process.stdout.write(`${header}\n\n`);
   benchRisk(out);
+  await benchPrefillTokens(out);
   const sizeResults: SizeResult[] = [];
   let frame1080: Frame | undefined;
   let actionTarget: { x: XDisplay; display: Display } | undefined;
