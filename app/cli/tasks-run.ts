@@ -121,11 +121,17 @@ export function registerTasksRun(tasks: Command): void {
     // The agent loop and its model client; imported here so setup/evaluate/report/doctor never need them.
     let modules;
     try {
-      modules = await Promise.all([import('../tasks/loop-agent'), import('../model/client'), import('./model-name'), import('./terminal-approver')]);
+      modules = await Promise.all([
+        import('../tasks/loop-agent'),
+        import('../model/client'),
+        import('./model-name'),
+        import('./terminal-approver'),
+        import('../model/endpoint-memory'),
+      ]);
     } catch (error) {
       throw new UsageError(`agent loop not available: ${(error as Error).message}`);
     }
-    const [{ LoopTaskAgent }, { ModelClient }, { resolveModelName, MODEL_FROM_SERVER }, { TerminalApprover }] = modules;
+    const [{ LoopTaskAgent }, { ModelClient }, { resolveModelName, MODEL_FROM_SERVER }, { TerminalApprover }, { EndpointMemory }] = modules;
     const partial = settingsFromFlags(
       {
         endpoint: flags.endpoint,
@@ -143,9 +149,16 @@ export function registerTasksRun(tasks: Command): void {
     const settings = { ...partial, model };
     const { maxSteps } = settings;
     const profileId = settings.profile;
+    // One memory for every task: the first task's finding about the server serves the rest (and the next run).
+    const memory = new EndpointMemory();
     const createAgent = async (): Promise<TaskAgent> =>
       new LoopTaskAgent(settings, {
-        model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, ...(settings.apiKey ? { apiKey: settings.apiKey } : {}) }),
+        model: new ModelClient({
+          endpoint: settings.endpoint,
+          model: settings.model,
+          ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+          memory,
+        }),
         approver: settings.approve === 'auto' ? null : new TerminalApprover(),
       });
     const space = getProfile(profileId).coordinates;

@@ -28,6 +28,7 @@ import type { AgentRun, ModelStreamer } from '../agent/loop';
 import { errorMessage } from '../base/errors';
 import type { Desktop } from '../devices/device';
 import { diagnoseEndpoint, type EndpointReport } from '../model/check';
+import type { EndpointMemory } from '../model/endpoint-memory';
 import { listServedModels } from '../model/endpoint-url';
 import type { WindowProbe } from '../platform/windows';
 import type { Display } from '../screen/geometry';
@@ -55,6 +56,8 @@ export interface EngineHostOptions {
   ownWindowTitles?: string[];
   /** What window an action reaches, for the risk classifier (X11: createX11WindowProbe(DISPLAY)). */
   windows?: WindowProbe;
+  /** What the default client remembers about servers between runs (app/model/endpoint-memory.ts). */
+  endpointMemory?: EndpointMemory;
 }
 
 /** The settings a UI may save: a run's settings with the model optional (then the server's only model is used). */
@@ -296,6 +299,7 @@ export class EngineHost {
         ...(this.options.createModel ? { model: this.options.createModel(settings) } : {}),
         ownWindowTitles: this.options.ownWindowTitles ?? [],
         ...(this.options.windows ? { windows: this.options.windows } : {}),
+        ...(this.options.endpointMemory ? { endpointMemory: this.options.endpointMemory } : {}),
       }));
     } catch (error) {
       throw new HostError(errorMessage(error));

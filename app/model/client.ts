@@ -21,6 +21,7 @@
 import OpenAI from 'openai';
 import { sleep } from '../base/sleep';
 import { cancelled, classifyModelError, fetchWithErrorBodies, MAX_RETRY_AFTER_MS, ModelError } from './client-errors';
+import type { EndpointMemory } from './endpoint-memory';
 import { resolveBaseUrl, type ResolvedBase } from './endpoint-url';
 import type { Profile } from './profiles';
 import { buildChatRequest, type ServerMode, type Turn } from './prompt';
@@ -47,6 +48,12 @@ export interface ModelClientOptions {
   mode?: 'auto' | ServerMode;
   /** Stream the reply (default true). Off: one non-streamed request, events emitted when it arrives. */
   streaming?: boolean;
+  /**
+   * Where what `auto` finds out about the server is kept between runs (endpoint-memory.ts): a server found not to
+   * parse tool calls then gets the tools in the prompt from the first request on. The shells pass one; without it
+   * every client starts from `native`.
+   */
+  memory?: EndpointMemory;
 }
 
 export interface ModelRequest {
@@ -63,21 +70,24 @@ export class ModelClient {
   /** Things a person should know (e.g. `/v1` was added to the URL); each is also streamed once as a `note` event. */
   readonly notes: string[] = [];
   private notesSent = 0;
-  private readonly options: Required<Omit<ModelClientOptions, 'apiKey'>> & { apiKey?: string };
+  private readonly options: Required<Omit<ModelClientOptions, 'apiKey' | 'memory'>> & { apiKey?: string };
+  private readonly memory: EndpointMemory | undefined;
   private base?: Promise<ResolvedBase>;
   private detected?: ServerMode;
   private sdk?: OpenAI;
 
   constructor(options: ModelClientOptions) {
     if (!options.model) throw new Error('the model name is required (the name the server serves)');
+    const { memory, ...rest } = options;
     this.options = {
       timeoutMs: 120_000,
       maxRetries: 2,
       retryDelayMs: 500,
       mode: 'auto',
       streaming: true,
-      ...options,
+      ...rest,
     };
+    this.memory = memory;
   }
 
   /** The mode in use: the configured one, or what `auto` found (undefined before the first reply). */
@@ -137,13 +147,29 @@ export class ModelClient {
       throw error instanceof ModelError ? error : new ModelError('connection', (error as Error).message);
     }
     while (this.notesSent < this.notes.length) yield { type: 'note', message: this.notes[this.notesSent++]! };
-    let mode: ServerMode = this.options.mode === 'auto' ? (this.detected ?? 'native') : this.options.mode;
+    const configured = this.options.mode;
+    const auto = configured === 'auto';
+    if (auto && this.detected === undefined && this.memory) {
+      this.detected = this.memory.recall(sdk.baseURL, this.options.model);
+      if (this.detected === 'prompt') {
+        yield {
+          type: 'mode',
+          mode: 'prompt',
+          reason: `This server was found not to parse tool calls (remembered in ${this.memory.file}); the tools go in the prompt.`,
+        };
+      }
+    }
+    let mode: ServerMode = configured === 'auto' ? (this.detected ?? 'native') : configured;
     let attempt = 0;
     for (;;) {
       const progress = { emitted: false };
       try {
         yield* this.once(sdk, request, mode, progress);
-        if (this.options.mode === 'auto') this.detected = mode;
+        if (auto) {
+          this.detected = mode;
+          // Only a request with tools shows whether the server parses them.
+          if (request.tools.length > 0) this.memory?.remember(sdk.baseURL, this.options.model, mode);
+        }
         return;
       } catch (raw) {
         const error = classifyModelError(raw, { baseURL: sdk.baseURL, model: this.options.model, endpoint: this.options.endpoint });
