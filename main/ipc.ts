@@ -1,5 +1,5 @@
 /**
- * The IPC allowlist in main: one request channel whose first argument names a request of app/bridge.ts
+ * The IPC allowlist in main: one request channel whose first argument names a request of app/host/bridge.ts
  * BRIDGE_REQUESTS; anything else is refused, and the input is parsed with that request's zod schema before the
  * host sees it. Only our own windows, showing our own origin, may call it. Answers are BridgeResponse envelopes.
  */

@@ -1,5 +1,5 @@
 /**
- * Preload (sandboxed, CommonJS): exposes exactly the DeskpilotBridge of app/bridge.ts as `window.deskpilot`.
+ * Preload (sandboxed, CommonJS): exposes exactly the DeskpilotBridge of app/host/bridge.ts as `window.deskpilot`.
  * It may only require 'electron', so it validates nothing itself (main does, against the allowlist) and imports
  * the bridge's types only. The renderer never sees ipcRenderer or an IPC event object.
  */

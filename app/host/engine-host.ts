@@ -1,5 +1,5 @@
 /**
- * The engine host: everything behind the bridge (app/bridge.ts). It executes the bridge's requests against the
+ * The engine host: everything behind the bridge (bridge.ts). It executes the bridge's requests against the
  * engine - settings, the current run and its approvals, endpoint checks, past runs, displays - and broadcasts the
  * run's events. Both shells use it unchanged: the browser UI mode (app/host/ws-server.ts) and Electron's main
  * process (ipcMain.handle(name, (_, input) => host.handle(name, input)) for every name in BRIDGE_REQUESTS, and

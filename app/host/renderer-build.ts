@@ -2,7 +2,7 @@
  * The built renderer that `deskpilot ui` serves, available right after `npm ci`: the first start builds renderer/
  * with Vite's JS API into a cache folder; later starts reuse it as long as every file that went into the bundle is
  * unchanged (the build records its inputs and their hashes, so an edit anywhere in the renderer's import graph -
- * including app/contract.ts or app/bridge.ts - triggers a rebuild, and nothing else does).
+ * including app/contract.ts or app/host/bridge.ts - triggers a rebuild, and nothing else does).
  *
  * Concurrent starts are safe: each builds into its own temporary folder and renames it into place.
  */

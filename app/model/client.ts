@@ -4,7 +4,7 @@
  * parser reads.
  *
  * What it takes care of:
- * - the base URL (a missing `/v1` is found and said, see endpoint.ts);
+ * - the base URL (a missing `/v1` is found and said, see endpoint-url.ts);
  * - the server mode: `tools` sent natively, or the Nous block in the prompt when the server has no tool parser
  *   (found from vLLM's "auto tool choice requires ..." 400, then remembered);
  * - cancel through an AbortSignal at any point, an idle timeout, and retries with backoff on connection errors,

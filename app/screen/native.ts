@@ -15,7 +15,7 @@
  *   it is at the moment of the call (strace shows one new X connection per grab). With $DISPLAY unset or naming a
  *   display that cannot be opened, it dereferences NULL and the process dies with a segfault; with $DISPLAY
  *   naming another server it silently returns that server's pixels cropped to the main display's size.
- * So a grab here points both at the same display: the main connection through app/input/nut.ts's
+ * So a grab here points both at the same display: the main connection through app/platform/nut.ts's
  * selectDisplay() (one libnut, one current display per process, shared with the input side), and $DISPLAY set
  * for the duration of the synchronous captureScreen() call only (no other JavaScript can run in between). A
  * display is probed with xrandr before libnut is pointed at it, so a wrong name is an error, not a crash.

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkTree, findCycles, layerOf } from './layers';
+import { allowedImports, checkTree, ENGINE_LAYERS, findCycles, layerOf } from './layers';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCANNED = ['app', 'main', 'renderer/src', 'bench', 'testkit', 'test'];
@@ -38,6 +38,32 @@ describe('the layers', () => {
     const report = checkTree(files);
     expect(report.violations).toEqual([]);
     expect(report.cycles).toEqual([]);
+  });
+});
+
+describe('the documentation of the layers', () => {
+  it("each app folder's README.md starts by naming its layer and what it may import, as the table says", () => {
+    const said: string[] = [];
+    const expected: string[] = [];
+    for (const layer of ENGINE_LAYERS) {
+      for (const folder of layer.paths.filter((p) => p.endsWith('/'))) {
+        const allowed = allowedImports(layer.name);
+        expected.push(`${folder}README.md: Layer \`${layer.name}\`: may import ${allowed.length > 0 ? `${allowed.join(', ')}.` : 'nothing outside itself'}`);
+        let head = '(no README.md)';
+        try {
+          head = readFileSync(path.join(ROOT, folder, 'README.md'), 'utf8').split('\n').slice(0, 5).find((l) => l.startsWith('Layer ')) ?? '(no Layer line)';
+        } catch {
+          // reported below
+        }
+        said.push(`${folder}README.md: ${allowed.length > 0 ? head : head.replace(/ \(.*$/, '')}`);
+      }
+    }
+    expect(said).toEqual(expected);
+  });
+
+  it('the README shows the same order', () => {
+    const order = ENGINE_LAYERS.map((l) => l.name).join(' -> ');
+    expect(readFileSync(path.join(ROOT, 'README.md'), 'utf8')).toContain(order);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The one key-name table (app/input/key-names.ts) and its three users agree: every name a model may send presses a
  * real key locally (keys.ts), has one canonical spelling for deny rules and summaries (policy/describe.ts) and one
- * pyautogui name on an OSWorld guest (tasks/pyautogui.ts).
+ * pyautogui name on an OSWorld guest (devices/osworld/pyautogui.ts).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

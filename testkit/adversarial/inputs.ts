@@ -100,7 +100,7 @@ export function adversarialCases(size = 1 << 20): AdversarialCase[] {
   ];
 }
 
-/** xprop output for a window whose title (chosen by whatever opened it) is adversarial: app/policy/windows.ts. */
+/** xprop output for a window whose title (chosen by whatever opened it) is adversarial: app/platform/x11/windows.ts. */
 export function adversarialXpropOutputs(size = 1 << 20): Array<{ name: string; output: string }> {
   const line = (value: string) => `WM_CLASS(STRING) = "x", "Y"\n_NET_WM_NAME(UTF8_STRING) = ${value}\n`;
   return [

@@ -2,7 +2,7 @@
  * Settings: endpoint (with presets), model, API key, profile, approval mode, max steps, display, settle, deny rules
  * (the built-in ones, each removable, and your own). Checked with the contract's schema before saving (the host
  * checks again; deny-rule patterns are compiled with the same RE2 engine that matches them) and shown next to each
- * field; "Check endpoint" shows the server diagnosis (app/model/endpoint.ts). The API key belongs to the endpoint
+ * field; "Check endpoint" shows the server diagnosis (app/model/check.ts). The API key belongs to the endpoint
  * origin it was saved with: the form says which, and another origin gets no key.
  */
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
