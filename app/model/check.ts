@@ -185,88 +185,11 @@ export async function diagnoseEndpoint(o: DiagnoseOptions): Promise<EndpointRepo
   report.v1Added = base.v1Added;
   if (base.note) report.notes.push(`${base.note} Use ${base.baseUrl} as the endpoint.`);
 
-  // Served models.
-  const modelsResponse = await tryGet(`${base.baseUrl}/models`, probe);
-  if (!modelsResponse) {
-    report.problems.push({
-      problem: `${base.baseUrl}/models did not answer within ${probe.timeoutMs} ms.`,
-      fix: 'Check that the server has finished loading the model, then run the check again.',
-    });
-    return report;
-  }
-  const modelsText = await modelsResponse.text();
-  if (modelsResponse.status === 401 || modelsResponse.status === 403) {
-    report.problems.push({
-      problem: `The server refused the request for its model list (${modelsResponse.status}); it needs an API key.`,
-      fix: 'Pass the API key the server was started with (--api-key-file FILE or DESKPILOT_API_KEY; vLLM: --api-key).',
-    });
-    return report;
-  }
-  if (!modelsResponse.ok) {
-    report.problems.push({
-      problem: `${base.baseUrl}/models answered HTTP ${modelsResponse.status}, so this is not the OpenAI-compatible API.`,
-      fix: normalized.hasVersion
-        ? 'Check the path of --endpoint: it should be the URL that ends in /v1.'
-        : `Give the URL that ends in /v1 (for vLLM: http://host:8000/v1).`,
-    });
-    return report;
-  }
-  let models: z.infer<typeof ModelsSchema>['data'] = [];
-  try {
-    models = ModelsSchema.parse(JSON.parse(modelsText)).data;
-  } catch {
-    report.problems.push({
-      problem: `${base.baseUrl}/models did not return a model list (got: ${modelsText.slice(0, 120)}).`,
-      fix: 'Point --endpoint at an OpenAI-compatible server (vLLM, SGLang, Ollama, LM Studio).',
-    });
-    return report;
-  }
-  report.models = models.map((m) => m.id);
-
-  let used: string | undefined;
-  if (o.model !== undefined) {
-    report.model.served = report.models.includes(o.model);
-    if (report.model.served) used = o.model;
-    else if (report.models.length > 0) {
-      const names = report.models.map((m) => `"${m}"`).join(', ');
-      report.problems.push({
-        problem: `The server does not serve the model "${o.model}"; it serves ${names}.`,
-        fix: `Pass --model ${JSON.stringify(report.models[0])} (the name must match exactly).`,
-      });
-      // Carry on with a served model so the rest of the report is still useful.
-      used = report.models[0];
-      report.notes.push(`The remaining probes used the served model "${used}".`);
-    } else {
-      // Some servers do not list models; try the given name.
-      used = o.model;
-    }
-  } else if (report.models.length === 1) {
-    used = report.models[0];
-    report.model.served = true;
-  } else if (report.models.length > 1) {
-    report.problems.push({
-      problem: `The server serves ${report.models.length} models (${report.models.join(', ')}); which one to use is not given.`,
-      fix: 'Pass --model with one of these names.',
-    });
-    used = report.models[0];
-  } else {
-    report.problems.push({
-      problem: 'The server lists no models.',
-      fix: 'Check that the model finished loading, and pass its name with --model.',
-    });
-    return report;
-  }
-  report.model.used = used ?? null;
-  const entry = models.find((m) => m.id === used);
-  if (entry?.max_model_len) {
-    report.maxModelLen = entry.max_model_len;
-    if (entry.max_model_len < 8192) {
-      report.problems.push({
-        problem: `The model's context is only ${entry.max_model_len} tokens; a few screenshots and the tool text need about 8000.`,
-        fix: 'Start vLLM with a larger --max-model-len (16384 or more).',
-      });
-    }
-  }
+  const models = await servedModels(report, base.baseUrl, probe, normalized);
+  if (!models) return report;
+  const chosen = chooseModel(report, models, o.model);
+  if (!chosen) return report;
+  const { used } = chosen;
 
   const reasoningSeen = new Set<string>();
   let inlineSeen = false;
@@ -364,6 +287,110 @@ export async function diagnoseEndpoint(o: DiagnoseOptions): Promise<EndpointRepo
   }
 
   return finish(report, reasoningSeen, inlineSeen);
+}
+
+type ServedModel = z.infer<typeof ModelsSchema>['data'][number];
+
+/** The server's model list into the report; null (with the problem said) when there is none to read. */
+async function servedModels(
+  report: EndpointReport,
+  baseUrl: string,
+  probe: ProbeOptions,
+  normalized: NormalizedEndpoint,
+): Promise<ServedModel[] | null> {
+  const modelsResponse = await tryGet(`${baseUrl}/models`, probe);
+  if (!modelsResponse) {
+    report.problems.push({
+      problem: `${baseUrl}/models did not answer within ${probe.timeoutMs} ms.`,
+      fix: 'Check that the server has finished loading the model, then run the check again.',
+    });
+    return null;
+  }
+  const modelsText = await modelsResponse.text();
+  if (modelsResponse.status === 401 || modelsResponse.status === 403) {
+    report.problems.push({
+      problem: `The server refused the request for its model list (${modelsResponse.status}); it needs an API key.`,
+      fix: 'Pass the API key the server was started with (--api-key-file FILE or DESKPILOT_API_KEY; vLLM: --api-key).',
+    });
+    return null;
+  }
+  if (!modelsResponse.ok) {
+    report.problems.push({
+      problem: `${baseUrl}/models answered HTTP ${modelsResponse.status}, so this is not the OpenAI-compatible API.`,
+      fix: normalized.hasVersion
+        ? 'Check the path of --endpoint: it should be the URL that ends in /v1.'
+        : `Give the URL that ends in /v1 (for vLLM: http://host:8000/v1).`,
+    });
+    return null;
+  }
+  let models: ServedModel[] = [];
+  try {
+    models = ModelsSchema.parse(JSON.parse(modelsText)).data;
+  } catch {
+    report.problems.push({
+      problem: `${baseUrl}/models did not return a model list (got: ${modelsText.slice(0, 120)}).`,
+      fix: 'Point --endpoint at an OpenAI-compatible server (vLLM, SGLang, Ollama, LM Studio).',
+    });
+    return null;
+  }
+  report.models = models.map((m) => m.id);
+  return models;
+}
+
+/**
+ * The model the probes use: the requested one when served, else (said as a problem) a served one so the rest of the
+ * report is still useful; its context length checked. Null when there is no model to probe.
+ */
+function chooseModel(
+  report: EndpointReport,
+  models: ServedModel[],
+  requested: string | undefined,
+): { used: string | undefined } | null {
+  let used: string | undefined;
+  if (requested !== undefined) {
+    report.model.served = report.models.includes(requested);
+    if (report.model.served) used = requested;
+    else if (report.models.length > 0) {
+      const names = report.models.map((m) => `"${m}"`).join(', ');
+      report.problems.push({
+        problem: `The server does not serve the model "${requested}"; it serves ${names}.`,
+        fix: `Pass --model ${JSON.stringify(report.models[0])} (the name must match exactly).`,
+      });
+      // Carry on with a served model so the rest of the report is still useful.
+      used = report.models[0];
+      report.notes.push(`The remaining probes used the served model "${used}".`);
+    } else {
+      // Some servers do not list models; try the given name.
+      used = requested;
+    }
+  } else if (report.models.length === 1) {
+    used = report.models[0];
+    report.model.served = true;
+  } else if (report.models.length > 1) {
+    report.problems.push({
+      problem: `The server serves ${report.models.length} models (${report.models.join(', ')}); which one to use is not given.`,
+      fix: 'Pass --model with one of these names.',
+    });
+    used = report.models[0];
+  } else {
+    report.problems.push({
+      problem: 'The server lists no models.',
+      fix: 'Check that the model finished loading, and pass its name with --model.',
+    });
+    return null;
+  }
+  report.model.used = used ?? null;
+  const entry = models.find((m) => m.id === used);
+  if (entry?.max_model_len) {
+    report.maxModelLen = entry.max_model_len;
+    if (entry.max_model_len < 8192) {
+      report.problems.push({
+        problem: `The model's context is only ${entry.max_model_len} tokens; a few screenshots and the tool text need about 8000.`,
+        fix: 'Start vLLM with a larger --max-model-len (16384 or more).',
+      });
+    }
+  }
+  return { used };
 }
 
 function finish(report: EndpointReport, fields: Set<string>, inline: boolean): EndpointReport {
