@@ -8,6 +8,7 @@
  * Plain JavaScript only (no Node imports): app/contract.ts validates deny rules with it and the renderer imports that.
  */
 import { RE2JS } from 're2js';
+import { errorMessage } from './base/errors';
 
 export type Pattern = RE2JS;
 
@@ -54,7 +55,7 @@ export function patternProblem(source: string): string | null {
     return null;
   } catch (error) {
     // "error parsing regexp: missing closing ): `(`" -> "missing closing ): `(`"
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return `not a valid regular expression: ${message.replace(/^error parsing regexp:\s*/, '')}`;
   }
 }

@@ -32,6 +32,12 @@ export function dataDir(): string {
   return join(base, 'deskpilot');
 }
 
+/** Deskpilot's cache folder (what can be thrown away: downloads for tasks, what servers were found to do). */
+export function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'deskpilot');
+}
+
 /** The default folder for run records. */
 export function defaultRunsRoot(): string {
   return process.env.DESKPILOT_RUNS_DIR || join(dataDir(), 'runs');

@@ -6,11 +6,11 @@
  * Run: npx tsx bench/agent-loop.ts [steps]   (also part of `npm run bench`)
  */
 import { AgentRun } from '../app/agent/loop';
-import { createLocalDesktop } from '../app/agent/local-desktop';
+import { createLocalDesktop } from '../app/devices/x11/desktop';
 import { RunSettingsSchema } from '../app/contract';
 import { ModelClient } from '../app/model/client';
-import { startFakeVllm } from '../test/fake-vllm/server';
-import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../test/support/fixture-desktop';
+import { startFakeVllm } from '../testkit/fake-vllm/server';
+import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../testkit/fixture-desktop/desktop';
 
 export interface LoopFigures {
   steps: number;

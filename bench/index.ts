@@ -9,10 +9,11 @@
  * text off), and what reading the screen text costs and adds per step (bench/ocr.ts).
  * Medians and 95th percentiles (nearest rank), in milliseconds.
  *
- * First the risk check (bench/risk.ts) and last the parser (bench/parse.ts) on adversarial inputs; `--only risk` or
- * `--only parse` runs just that, with no X display.
+ * First the risk check (bench/risk.ts) and the prefill tokens per step of a run (bench/prefill.ts), last the parser
+ * (bench/parse.ts) on adversarial inputs; `--only risk`, `--only prefill` or `--only parse` runs just that, with no
+ * X display.
  *
- *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--no-ocr] [--only parse|risk] [--json FILE]
+ *   npm run bench -- [--frames N] [--sizes 1280x800,1920x1080] [--no-actions] [--no-agent-loop] [--no-ocr] [--only parse|risk|prefill] [--json FILE]
  */
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -26,7 +27,7 @@ import { prepareImage, PNG_COMPRESSION_LEVEL, type RawImage } from '../app/scree
 import { grabRaw, useNativeDisplay } from '../app/screen/native';
 import { smartResize } from '../app/screen/smart-resize';
 import { getProfile, ProfileSchema, type Profile } from '../app/model/profiles';
-import { ComputerActionSchema } from '../app/model/actions';
+import { ComputerActionSchema } from '../app/base/actions';
 import type { Display } from '../app/screen/geometry';
 import { paintScene } from './scene';
 import { measureRisk, riskTable } from './risk';
@@ -42,8 +43,8 @@ interface Args {
   actions: boolean;
   agentLoop: boolean;
   ocr: boolean;
-  /** Run only this part (no X display needed for either). */
-  only?: 'parse' | 'risk';
+  /** Run only this part (no X display needed for any of them). */
+  only?: 'parse' | 'risk' | 'prefill';
   json?: string;
 }
 
@@ -69,9 +70,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--json') args.json = value();
     else if (a === '--only') {
       const part = value();
-      if (part !== 'parse' && part !== 'risk') throw new Error(`--only takes "parse" or "risk", got "${part}"`);
+      if (part !== 'parse' && part !== 'risk' && part !== 'prefill') throw new Error(`--only takes "parse", "risk" or "prefill", got "${part}"`);
       args.only = part;
-    } else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --no-ocr, --only parse|risk, --json FILE`);
+    } else throw new Error(`unknown option ${a}; options: --frames N, --sizes WxH,..., --no-actions, --no-agent-loop, --no-ocr, --only parse|risk|prefill, --json FILE`);
   }
   return args;
 }
@@ -197,7 +198,7 @@ async function benchSize(x: XDisplay, display: Display, profile: Profile, frames
     t0 = now();
     const frame = await captureDisplay(display, { xDisplay: x.display });
     const tc = now();
-    const image = await prepareImage(frame, profile);
+    const image = await prepareImage(frame, profile.image);
     const tp = now();
     bytes = image.data.length;
     if (keep) {
@@ -212,7 +213,7 @@ async function benchSize(x: XDisplay, display: Display, profile: Profile, frames
       t0 = now();
       const sdFrame = await captureDisplay(display, { xDisplay: x.display, method: 'screenshot-desktop' });
       const ts = now();
-      await prepareImage(sdFrame, profile);
+      await prepareImage(sdFrame, profile.image);
       const te = now();
       if (keep) {
         s.sc.push(ts - t0);
@@ -256,7 +257,7 @@ async function benchEncoders(frame: RawImage, base: Profile, frames: number): Pr
   for (let i = 0; i < frames + 1; i++) {
     for (const [k, v] of variants.entries()) {
       const t0 = now();
-      const image = await prepareImage(frame, v.profile, v.level === undefined ? {} : { pngCompressionLevel: v.level });
+      const image = await prepareImage(frame, v.profile.image, v.level === undefined ? {} : { pngCompressionLevel: v.level });
       if (i > 0) samples[k]!.push(now() - t0);
       bytes[k] = image.data.length;
     }
@@ -303,8 +304,8 @@ async function benchActions(x: XDisplay, display: Display, rounds: number): Prom
     via = `raw nut-js (app/input unavailable: ${error instanceof Error ? error.message : String(error)})`;
   }
   if (!perform) {
-    const { loadNut } = await import('../app/input/nut').catch(() => ({ loadNut: undefined }));
-    const nut = loadNut ? await loadNut(x.display) : ((await import('@nut-tree-fork/nut-js')) as unknown as import('../app/input/nut').Nut);
+    const { loadNut } = await import('../app/platform/nut').catch(() => ({ loadNut: undefined }));
+    const nut = loadNut ? await loadNut(x.display) : ((await import('@nut-tree-fork/nut-js')) as unknown as import('../app/platform/nut').Nut);
     const { mouse, keyboard, Key, Point, Button } = nut;
     const raw: Record<string, () => Promise<unknown>> = {
       mouse_move: () => mouse.setPosition(new Point(300, 400)),
@@ -384,6 +385,16 @@ async function benchParse(out: Record<string, unknown>): Promise<void> {
   process.stdout.write(`\n${parseTable(parse)}\n`);
 }
 
+/** Prefill tokens per step on a prefix-caching server (bench/prefill.ts): printed, and kept under `prefill`. */
+async function benchPrefillTokens(out: Record<string, unknown>): Promise<void> {
+  const { benchPrefill, prefillReport } = await import('./prefill');
+  const run = await benchPrefill();
+  out.prefill = run;
+  process.stdout.write(`${prefillReport(run)}
+
+`);
+}
+
 /** The risk check on adversarial 1 MB inputs (bench/risk.ts): printed, and kept under `risk` in the JSON. */
 function benchRisk(out: Record<string, unknown>): void {
   const risk = measureRisk();
@@ -397,6 +408,7 @@ async function main(): Promise<void> {
   if (args.only) {
     const out: Record<string, unknown> = {};
     if (args.only === 'parse') await benchParse(out);
+    else if (args.only === 'prefill') await benchPrefillTokens(out);
     else benchRisk(out);
     if (args.json) await writeFile(args.json, `${JSON.stringify(out, null, 2)}\n`);
     return;
@@ -409,6 +421,7 @@ async function main(): Promise<void> {
     `priority ${raisedPriority ? 'raised (nice -10)' : 'normal'}`;
   process.stdout.write(`${header}\n\n`);
   benchRisk(out);
+  await benchPrefillTokens(out);
   const sizeResults: SizeResult[] = [];
   let frame1080: Frame | undefined;
   let actionTarget: { x: XDisplay; display: Display } | undefined;

@@ -1,6 +1,6 @@
 /**
  * Parser benchmark: the time `deskpilot parse` (and the agent loop, which runs the same parser on each reply)
- * takes on each generated adversarial reply of about 1 MB (test/model/adversarial-replies.ts: every slow path found
+ * takes on each generated adversarial reply of about 1 MB (testkit/adversarial/replies.ts: every slow path found
  * so far, and random mixtures), plus the client's live reasoning split fed 1 MB in stream-sized chunks. The parser
  * runs on the engine's event loop, so its worst time here is also the longest a Stop can wait for it; the target
  * is under 100 ms each. Wall times are shown, but the verdict is on CPU time, which other programs on a shared
@@ -11,9 +11,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseCommandOutput } from '../app/cli/parse';
-import { InlineThinkSplitter } from '../app/model/client';
+import { InlineThinkSplitter } from '../app/model/think-splitter';
 import { getProfile } from '../app/model/profiles';
-import { adversarialReplies, repeat } from '../test/model/adversarial-replies';
+import { adversarialReplies, repeat } from '../testkit/adversarial/replies';
 
 export interface ParseFigure {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * The risk check on adversarial inputs of about 1 MB each (test/policy/adversarial-inputs.ts): the time to classify
+ * The risk check on adversarial inputs of about 1 MB each (testkit/adversarial/inputs.ts): the time to classify
  * one action, per input and the worst of all, with the built-in deny rules applied. No X display needed.
  *
  * Run: npx tsx bench/risk.ts [--size BYTES] [--runs N]   (also part of `npm run bench`)
@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { activeDenyRules } from '../app/policy/default-deny-rules';
 import { classifyRisk } from '../app/policy/risk';
-import { adversarialCases, type AdversarialCase } from '../test/policy/adversarial-inputs';
+import { adversarialCases, type AdversarialCase } from '../testkit/adversarial/inputs';
 
 export interface RiskFigure {
   name: string;

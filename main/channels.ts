@@ -5,7 +5,7 @@
 
 /** The one request channel: `invoke(IPC_REQUEST, name, input)`; main checks `name` against BRIDGE_REQUESTS. */
 export const IPC_REQUEST = 'deskpilot:request';
-/** Run events pushed from main to the windows (same name as app/bridge.ts BRIDGE_EVENT_CHANNEL). */
+/** Run events pushed from main to the windows (same name as app/host/bridge.ts BRIDGE_EVENT_CHANNEL). */
 export const IPC_EVENT = 'run.event';
 /** Name of the global the preload exposes in the renderer: `window.deskpilot`. */
 export const BRIDGE_GLOBAL = 'deskpilot';

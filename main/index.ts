@@ -23,7 +23,8 @@ import {
 } from 'electron';
 import type { RunEvent } from '../app/contract';
 import { EngineHost } from '../app/host/engine-host';
-import { createLocalDesktop } from '../app/agent/local-desktop';
+import { EndpointMemory } from '../app/model/endpoint-memory';
+import { createLocalDesktop } from '../app/devices/x11/desktop';
 import { configDir, defaultRunsRoot } from '../app/settings';
 import { IPC_EVENT } from './channels';
 import { registerBridgeIpc } from './ipc';
@@ -252,6 +253,7 @@ async function start(): Promise<void> {
         enabled: () => store?.desktop().hideWhileActing ?? true,
       }),
     ownWindowTitles: [MAIN_WINDOW_TITLE, COMPACT_WINDOW_TITLE],
+    endpointMemory: new EndpointMemory(),
   });
   host.onEvent(broadcast);
   registerBridgeIpc(ipcMain, { handler: (name, input) => host!.handle(name, input), origins, isOwnSender });

@@ -1,9 +1,10 @@
 /**
- * The IPC allowlist in main: one request channel whose first argument names a request of app/bridge.ts
+ * The IPC allowlist in main: one request channel whose first argument names a request of app/host/bridge.ts
  * BRIDGE_REQUESTS; anything else is refused, and the input is parsed with that request's zod schema before the
  * host sees it. Only our own windows, showing our own origin, may call it. Answers are BridgeResponse envelopes.
  */
-import { BRIDGE_REQUESTS, type BridgeRequestName, type BridgeResponse } from '../app/bridge';
+import { errorMessage } from '../app/base/errors';
+import { BRIDGE_REQUESTS, type BridgeRequestName, type BridgeResponse } from '../app/host/bridge';
 import { isAllowedUrl } from './security';
 import { IPC_REQUEST } from './channels';
 
@@ -15,11 +16,6 @@ export function isBridgeRequestName(name: unknown): name is BridgeRequestName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(BRIDGE_REQUESTS, name);
 }
 
-/** Text of an error for the UI. Never includes the input (it may hold the API key). */
-function errorMessage(error: unknown): string {
-  if (error instanceof Error && error.message) return error.message;
-  return typeof error === 'string' && error ? error : 'the request failed';
-}
 
 /** Validates one request and runs it: unknown names and invalid inputs never reach the handler, and a handler that
  * throws still answers an envelope. */
@@ -28,7 +24,7 @@ export async function dispatchBridgeRequest(name: unknown, input: unknown, handl
     const shown = typeof name === 'string' ? `"${name.slice(0, 80)}"` : typeof name;
     return { ok: false, error: `unknown request ${shown}: not on the bridge allowlist` };
   }
-  const parsed = BRIDGE_REQUESTS[name].safeParse(input === undefined ? {} : input);
+  const parsed = BRIDGE_REQUESTS[name].input.safeParse(input === undefined ? {} : input);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => {
       const path = issue.path.map(String).join('.');
@@ -41,7 +37,7 @@ export async function dispatchBridgeRequest(name: unknown, input: unknown, handl
     // shells get identical host behaviour - e.g. a partial settings.save is not padded with the schema's defaults.
     return await handler(name, input === undefined ? {} : input);
   } catch (error) {
-    return { ok: false, error: errorMessage(error) };
+    return { ok: false, error: errorMessage(error, 'the request failed') };
   }
 }
 

@@ -6,7 +6,8 @@
  * Hiding is reference-counted (a capture inside a perform hides once) and the windows come back after a short grace
  * period, so the settle loop's rapid captures do not make them flicker.
  */
-import type { Desktop } from '../app/agent/desktop';
+import { sleep } from '../app/base/sleep';
+import type { ComputerUseDesktop } from '../app/devices/device';
 
 /** The parts of a BrowserWindow used here. */
 export interface OwnWindow {
@@ -27,7 +28,7 @@ export interface WindowHiderOptions {
   schedule?: (fn: () => void, ms: number) => { cancel(): void };
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const realSleep = (ms: number) => sleep(ms);
 const realSchedule = (fn: () => void, ms: number) => {
   const timer = setTimeout(fn, ms);
   return { cancel: () => clearTimeout(timer) };
@@ -117,9 +118,10 @@ export interface KeepOutOptions {
 }
 
 /** The Desktop the engine gets in the app: the same desktop with Deskpilot's windows out of the way. */
-export function keepOutOfTheWay(desktop: Desktop, hider: WindowHider, options: KeepOutOptions): Desktop {
+export function keepOutOfTheWay(desktop: ComputerUseDesktop, hider: WindowHider, options: KeepOutOptions): ComputerUseDesktop {
   return {
     kind: desktop.kind,
+    tool: desktop.tool,
     displays: () => desktop.displays(),
     capture: (display) =>
       options.hideForCapture && options.enabled() ? hider.hold(() => desktop.capture(display)) : desktop.capture(display),

@@ -1,26 +1,9 @@
 /**
  * Serving the built renderer on app://deskpilot/: only files under the renderer folder, each with the strict CSP
- * and nosniff headers. Pure apart from the injected file reader, so it is tested without Electron.
+ * and nosniff headers (the page's one CSP and file-type table: app/host/page.ts). Pure apart from the injected file reader, so it is tested without Electron.
  */
-import { extname } from 'node:path';
+import { pageFileType } from '../app/host/page';
 import { resolveAppFile } from './security';
-
-const MIME_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 export interface AppResponse {
   status: number;
@@ -38,8 +21,8 @@ export async function serveAppRequest(
   const notFound: AppResponse = { status: 404, headers: { ...security, 'Content-Type': 'text/plain; charset=utf-8' }, body: 'not found' };
   const file = resolveAppFile(root, url);
   if (!file) return notFound;
-  const type = MIME_TYPES[extname(file).toLowerCase()];
-  // Unknown types are not served: the renderer build only produces the ones above.
+  const type = pageFileType(file);
+  // Unknown types are not served: the renderer build only produces the ones in the page's table.
   if (!type) return notFound;
   try {
     return { status: 200, headers: { ...security, 'Content-Type': type }, body: await readFile(file) };

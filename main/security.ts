@@ -5,6 +5,7 @@
  */
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
+import { pageContentSecurityPolicy } from '../app/host/page';
 
 /** The renderer is served from app://deskpilot/ (a standard, secure scheme) rather than file://. */
 export const APP_SCHEME = 'app';
@@ -12,34 +13,11 @@ export const APP_HOST = 'deskpilot';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
 /**
- * The CSP sent with every renderer response. Production: scripts only from our own origin, no eval, no inline
- * script, nothing loaded from the network; screenshots arrive as data:/blob: images. `devServer` (electron-vite dev,
- * loopback only) adds what Vite's hot reload needs: its origin, its websocket and the inline React-refresh preamble.
+ * The CSP sent with every renderer response: the page's one policy (app/host/page.ts, shared with `deskpilot ui`).
+ * `devServer` (electron-vite dev, loopback only) adds what Vite's hot reload needs.
  */
 export function contentSecurityPolicy(options: { devServer?: string } = {}): string {
-  const dev = options.devServer ? new URL(options.devServer) : null;
-  if (dev && !['localhost', '127.0.0.1', '[::1]'].includes(dev.hostname)) {
-    throw new Error(`dev server ${options.devServer} is not on loopback; refusing to relax the CSP for it`);
-  }
-  const self = "'self'";
-  const devOrigin = dev ? ` ${dev.origin}` : '';
-  const devSocket = dev ? ` ws://${dev.host}` : '';
-  const directives: Array<[string, string]> = [
-    ['default-src', "'none'"],
-    ['script-src', dev ? `${self}${devOrigin} 'unsafe-inline'` : self],
-    ['style-src', `${self}${devOrigin} 'unsafe-inline'`],
-    ['img-src', `${self}${devOrigin} data: blob:`],
-    ['font-src', `${self}${devOrigin}`],
-    ['connect-src', `${self}${devOrigin}${devSocket}`],
-    ['media-src', "'none'"],
-    ['object-src', "'none'"],
-    ['frame-src', "'none'"],
-    ['worker-src', "'none'"],
-    ['base-uri', "'none'"],
-    ['form-action', "'none'"],
-    ['frame-ancestors', "'none'"],
-  ];
-  return directives.map(([name, value]) => `${name} ${value}`).join('; ');
+  return pageContentSecurityPolicy(options);
 }
 
 /** Web preferences of every Deskpilot window. */

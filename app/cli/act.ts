@@ -9,13 +9,14 @@ import type { Command } from 'commander';
 import { UsageError } from './errors';
 import { checkCall, isPlainObject } from '../model/parse-args';
 import { DEFAULT_PROFILE_ID, getProfile, type Profile } from '../model/profiles';
-import type { ComputerAction } from '../model/actions';
+import type { ComputerAction } from '../base/actions';
 import { listDisplays, pickDisplay } from '../screen/displays';
 import { preparedSize } from '../screen/prepare';
 import type { Display, Size } from '../screen/geometry';
 import { createLocalInput } from '../input/perform';
 import { UnknownKeyError } from '../input/keys';
 import { localSettingsFromFlags } from './run-options';
+import { errorMessage } from '../base/errors';
 
 interface ActOptions {
   profile?: string;
@@ -30,7 +31,7 @@ export function parseActArguments(json: string): { name: unknown; args: unknown 
   try {
     value = JSON.parse(json);
   } catch (error) {
-    throw new UsageError(`the action is not valid JSON (${error instanceof Error ? error.message : String(error)}); example: '{"action": "left_click", "coordinate": [500, 500]}'`);
+    throw new UsageError(`the action is not valid JSON (${errorMessage(error)}); example: '{"action": "left_click", "coordinate": [500, 500]}'`);
   }
   if (isPlainObject(value) && 'arguments' in value && 'name' in value) {
     const args = typeof value.arguments === 'string' ? safeParse(value.arguments) : value.arguments;
@@ -57,7 +58,7 @@ function loadProfile(spec: string): Profile {
   try {
     return getProfile(spec);
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(errorMessage(error));
   }
 }
 
@@ -96,18 +97,18 @@ export function registerAct(program: Command): void {
       try {
         displays = await listDisplays(options.xDisplay);
       } catch (error) {
-        throw new Error(`cannot list the displays of this desktop: ${error instanceof Error ? error.message : String(error)}`);
+        throw new Error(`cannot list the displays of this desktop: ${errorMessage(error)}`);
       }
       let display: Display;
       try {
         display = pickDisplay(displays, displayId);
       } catch (error) {
-        throw new UsageError(error instanceof Error ? error.message : String(error));
+        throw new UsageError(errorMessage(error));
       }
       // Absolute-pixel profiles point into the screenshot the model would be sent: the display, smart-resized.
       const imageSize: Size | undefined =
         profile.coordinates.kind === 'absolute'
-          ? preparedSize({ width: Math.round(display.bounds.width * display.scaleFactor), height: Math.round(display.bounds.height * display.scaleFactor) }, profile)
+          ? preparedSize({ width: Math.round(display.bounds.width * display.scaleFactor), height: Math.round(display.bounds.height * display.scaleFactor) }, profile.image)
           : undefined;
       const checked = checkCall('the action', name, args, profile, imageSize);
       if (!checked.ok) throw new UsageError(checked.error);

@@ -12,6 +12,7 @@ import { captureDisplay } from '../screen/capture';
 import { prepareImage, type ModelImage } from '../screen/prepare';
 import { UsageError } from './errors';
 import { localSettingsFromFlags } from './run-options';
+import { errorMessage } from '../base/errors';
 
 interface CaptureCliOptions {
   profile?: string;
@@ -67,7 +68,7 @@ export function registerCapture(program: Command): void {
       try {
         profile = getProfile(settings.profile ?? DEFAULT_PROFILE_ID);
       } catch (error) {
-        throw new UsageError(error instanceof Error ? error.message : String(error));
+        throw new UsageError(errorMessage(error));
       }
       const mime = `image/${profile.image.format}` as ModelImage['mime'];
       const ext = extname(options.out).toLowerCase();
@@ -81,10 +82,10 @@ export function registerCapture(program: Command): void {
       try {
         display = pickDisplay(displays, displayId);
       } catch (error) {
-        throw new UsageError(error instanceof Error ? error.message : String(error));
+        throw new UsageError(errorMessage(error));
       }
       const frame = await captureDisplay(display, { method: options.method, xDisplay: options.xDisplay });
-      const image = await prepareImage(frame, profile);
+      const image = await prepareImage(frame, profile.image);
       await writeFile(options.out, image.data);
       const summary = {
         file: options.out,

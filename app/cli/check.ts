@@ -1,11 +1,12 @@
 /**
  * `deskpilot check --endpoint URL [--model M] [--api-key-file F] [--profile P] [--json] [--timeout MS]`: diagnose a
- * model server (see app/model/endpoint.ts). The endpoint, model, key and profile are resolved like a run's (flags,
+ * model server (see app/model/check.ts). The endpoint, model, key and profile are resolved like a run's (flags,
  * environment, config file), so `check` checks the server a run would use. Exit 0 when nothing is wrong, 1 when
  * there are problems, 2 on bad usage.
  */
 import type { Command } from 'commander';
-import { diagnoseEndpoint, normalizeEndpoint, type EndpointReport } from '../model/endpoint';
+import { diagnoseEndpoint, type EndpointReport } from '../model/check';
+import { normalizeEndpoint } from '../model/endpoint-url';
 import { getProfile } from '../model/profiles';
 import { UsageError } from './errors';
 import { MODEL_FROM_SERVER } from './model-name';

@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './errors';
 import { SettingsError } from '../settings';
+import { errorMessage } from '../base/errors';
 
 type Register = (program: Command) => void;
 
@@ -45,7 +46,7 @@ try {
     process.stderr.write(`deskpilot: ${error.message}\n`);
     process.exitCode = 2;
   } else {
-    process.stderr.write(`deskpilot: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`deskpilot: ${errorMessage(error)}\n`);
     process.exitCode = 1;
   }
 }

@@ -9,7 +9,7 @@ export const MODEL_FROM_SERVER = '(from server)';
 
 export async function resolveModelName(endpoint: string, given: string | undefined, apiKey?: string): Promise<string> {
   if (given && given !== MODEL_FROM_SERVER) return given;
-  const { listServedModels } = await import('../model/endpoint');
+  const { listServedModels } = await import('../model/endpoint-url');
   const models = await listServedModels(endpoint, apiKey);
   if (models.length === 1) return models[0]!;
   if (models.length === 0) throw new UsageError(`the server at ${endpoint} lists no models; give --model`);

@@ -10,6 +10,7 @@ import { modelToScreen, type Point, type Size } from '../screen/geometry';
 import { smartResize } from '../screen/smart-resize';
 import { UsageError } from './errors';
 import { localSettingsFromFlags } from './run-options';
+import { errorMessage } from '../base/errors';
 
 export interface ParseOutputAction {
   name: string;
@@ -126,7 +127,7 @@ export function registerParse(program: Command): void {
       try {
         if (profileId) profile = getProfile(profileId);
       } catch (error) {
-        throw new UsageError(error instanceof Error ? error.message : String(error));
+        throw new UsageError(errorMessage(error));
       }
       const screen = parseScreenSize(options.screen);
       // The limit of the profile given, or of the default one (a reply is read before its profile is inferred).

@@ -7,9 +7,10 @@
  */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { sleep } from '../base/sleep';
 import { ApprovalModeSchema } from '../contract';
 import { createLocalInput, type InputDriver } from '../input/perform';
-import { ComputerActionSchema } from '../model/actions';
+import { ComputerActionSchema } from '../base/actions';
 import { summarizeAction } from '../policy/describe';
 import { classifyRisk } from '../policy/risk';
 import { loadReplay, type ReplayStep } from '../runs/replay';
@@ -49,8 +50,6 @@ function lineReader(): { next(prompt: string): Promise<string | null>; close(): 
     close: () => rl.close(),
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function registerReplay(program: Command): void {
   program

@@ -5,9 +5,10 @@
  */
 import type { Command } from 'commander';
 import { OUTCOME_EXIT_CODES, type RunEvent } from '../contract';
-import { createLocalDesktop } from '../agent/local-desktop';
+import { createLocalDesktop } from '../devices/x11/desktop';
 import { wireRun } from '../host/wiring';
-import { createX11WindowProbe } from '../policy/windows';
+import { EndpointMemory } from '../model/endpoint-memory';
+import { createX11WindowProbe } from '../platform/x11/windows';
 import { defaultRunsRoot } from '../settings';
 import { addRunOptions, settingsFromFlags, type RunFlags } from './run-options';
 import { TerminalApprover } from './terminal-approver';
@@ -122,6 +123,7 @@ export function registerRun(program: Command): void {
       desktop,
       approver,
       windows: createX11WindowProbe(process.env.DISPLAY),
+      endpointMemory: new EndpointMemory(),
       ...(flags.out ? { out: flags.out } : { runsRoot: defaultRunsRoot() }),
     });
     run.on(createEventPrinter());

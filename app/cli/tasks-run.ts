@@ -18,7 +18,7 @@ import { UsageError } from './errors';
 import { parseScreenSize } from './parse';
 import { intFlag } from '../settings';
 import { addModelOptions, settingsFromFlags, type ModelFlags } from './run-options';
-import { addEnvOptions, cacheFrom, homeFrom, warnIfRootLocal, type EnvFlags } from './tasks';
+import { addEnvOptions, cacheFrom, homeFrom, warnIfRootLocal, type EnvFlags } from './tasks-options';
 
 /** `tasks run`'s own defaults: below the command line, the environment and the config file, like every default. */
 const TASKS_RUN_DEFAULTS = { approve: 'auto', maxSteps: 15 } as const;
@@ -121,11 +121,17 @@ export function registerTasksRun(tasks: Command): void {
     // The agent loop and its model client; imported here so setup/evaluate/report/doctor never need them.
     let modules;
     try {
-      modules = await Promise.all([import('../tasks/loop-agent'), import('../model/client'), import('./model-name'), import('./terminal-approver')]);
+      modules = await Promise.all([
+        import('../tasks/loop-agent'),
+        import('../model/client'),
+        import('./model-name'),
+        import('./terminal-approver'),
+        import('../model/endpoint-memory'),
+      ]);
     } catch (error) {
       throw new UsageError(`agent loop not available: ${(error as Error).message}`);
     }
-    const [{ LoopTaskAgent }, { ModelClient }, { resolveModelName, MODEL_FROM_SERVER }, { TerminalApprover }] = modules;
+    const [{ LoopTaskAgent }, { ModelClient }, { resolveModelName, MODEL_FROM_SERVER }, { TerminalApprover }, { EndpointMemory }] = modules;
     const partial = settingsFromFlags(
       {
         endpoint: flags.endpoint,
@@ -143,9 +149,16 @@ export function registerTasksRun(tasks: Command): void {
     const settings = { ...partial, model };
     const { maxSteps } = settings;
     const profileId = settings.profile;
+    // One memory for every task: the first task's finding about the server serves the rest (and the next run).
+    const memory = new EndpointMemory();
     const createAgent = async (): Promise<TaskAgent> =>
       new LoopTaskAgent(settings, {
-        model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, ...(settings.apiKey ? { apiKey: settings.apiKey } : {}) }),
+        model: new ModelClient({
+          endpoint: settings.endpoint,
+          model: settings.model,
+          ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+          memory,
+        }),
         approver: settings.approve === 'auto' ? null : new TerminalApprover(),
       });
     const space = getProfile(profileId).coordinates;
@@ -153,7 +166,7 @@ export function registerTasksRun(tasks: Command): void {
     let backend: BackendOptions;
     if (flags.backend === 'osworld') backend = { kind: 'osworld', server: flags.server! };
     else {
-      const { createLocalDesktop } = await import('../agent/local-desktop');
+      const { createLocalDesktop } = await import('../devices/x11/desktop');
       backend = {
         kind: 'local',
         ...(flags.display ? { display: normalizeDisplay(flags.display) } : {}),

@@ -8,11 +8,12 @@
  * origin of the endpoint the UI starts with.
  */
 import type { Command } from 'commander';
-import { createLocalDesktop } from '../agent/local-desktop';
+import { createLocalDesktop } from '../devices/x11/desktop';
 import { EngineHost } from '../host/engine-host';
-import { createX11WindowProbe } from '../policy/windows';
+import { createX11WindowProbe } from '../platform/x11/windows';
 import { ensureRenderer } from '../host/renderer-build';
 import { JsonSettingsStore } from '../host/settings-store';
+import { EndpointMemory } from '../model/endpoint-memory';
 import { isLoopback, startUiServer } from '../host/ws-server';
 import { defaultRunsRoot, intFlag, readConfigFile, readEnv } from '../settings';
 import { UsageError } from './errors';
@@ -64,6 +65,7 @@ export function registerUi(program: Command): void {
       // The page's title is "Deskpilot" (or "Approval needed - Deskpilot"); browsers append their name after a dash.
       ownWindowTitles: ['Deskpilot - ', 'Deskpilot — ', 'Deskpilot – '],
       windows: createX11WindowProbe(process.env.DISPLAY),
+      endpointMemory: new EndpointMemory(),
     });
     const server = await startUiServer({ host, rendererDir: renderer.dir, bind, port });
     for (const problem of host.problems) process.stderr.write(`deskpilot: ${problem}\n`);

@@ -1,5 +1,5 @@
 /**
- * The engine host: everything behind the bridge (app/bridge.ts). It executes the bridge's requests against the
+ * The engine host: everything behind the bridge (bridge.ts). It executes the bridge's requests against the
  * engine - settings, the current run and its approvals, endpoint checks, past runs, displays - and broadcasts the
  * run's events. Both shells use it unchanged: the browser UI mode (app/host/ws-server.ts) and Electron's main
  * process (ipcMain.handle(name, (_, input) => host.handle(name, input)) for every name in BRIDGE_REQUESTS, and
@@ -17,18 +17,22 @@ import { z } from 'zod';
 import {
   BRIDGE_REQUESTS,
   type BridgeRequestName,
+  type BridgeRequestParsed,
   type BridgeResponse,
+  type BridgeResult,
   type CurrentRun,
-  type RunSummary,
   type SettingsView,
-} from '../bridge';
-import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings } from '../contract';
-import { errorText, type AgentRun, type ModelStreamer } from '../agent/loop';
-import type { Desktop } from '../agent/desktop';
-import { diagnoseEndpoint, listServedModels, type EndpointReport } from '../model/endpoint';
-import type { WindowProbe } from '../policy/windows';
+} from './bridge';
+import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings, type RunState } from '../contract';
+import type { AgentRun, ModelStreamer } from '../agent/loop';
+import { errorMessage } from '../base/errors';
+import type { Desktop } from '../devices/device';
+import { diagnoseEndpoint, type EndpointReport } from '../model/check';
+import type { EndpointMemory } from '../model/endpoint-memory';
+import { listServedModels } from '../model/endpoint-url';
+import type { WindowProbe } from '../platform/windows';
 import type { Display } from '../screen/geometry';
-import { getRun, listRuns, readRunImage, type RunDetails } from './runs';
+import { getRun, listRuns, readRunImage } from './runs';
 import type { SettingsStore } from './settings-store';
 import { UiApprover } from './ui-approver';
 import { wireRun } from './wiring';
@@ -52,12 +56,17 @@ export interface EngineHostOptions {
   ownWindowTitles?: string[];
   /** What window an action reaches, for the risk classifier (X11: createX11WindowProbe(DISPLAY)). */
   windows?: WindowProbe;
+  /** What the default client remembers about servers between runs (app/model/endpoint-memory.ts). */
+  endpointMemory?: EndpointMemory;
 }
 
 /** The settings a UI may save: a run's settings with the model optional (then the server's only model is used). */
 const SaveableSettingsSchema = RunSettingsSchema.omit({ apiKey: true }).extend({ model: z.string().min(1).optional() });
 
-type Handler = (input: any, raw: Record<string, unknown>) => Promise<unknown> | unknown;
+/** Each request's handler: its parsed input (and the raw one) -> exactly the answer the bridge declares for it. */
+type Handlers = {
+  [N in BridgeRequestName]: (input: BridgeRequestParsed<N>, raw: Record<string, unknown>) => Promise<BridgeResult<N>> | BridgeResult<N>;
+};
 
 /** `path: message` lines; a missing value reads "is required" rather than zod's type message. */
 export function issueLines(error: z.ZodError, input: Record<string, unknown>): string[] {
@@ -84,7 +93,7 @@ export class EngineHost {
   private approver: UiApprover | null = null;
   private finished: Promise<unknown> | null = null;
   private starting = false;
-  private readonly handlers: Record<BridgeRequestName, Handler>;
+  private readonly handlers: Handlers;
   /** Start-up problems a shell should print (never values). */
   readonly problems: string[] = [];
 
@@ -101,7 +110,7 @@ export class EngineHost {
       else this.problems.push('the API key given at start was not kept: no endpoint was set to bind it to; enter it in Settings');
     }
     this.handlers = {
-      'run.start': (i: { instruction: string }) => this.startRun(i.instruction),
+      'run.start': (i) => this.startRun(i.instruction),
       'run.decide': (i) => this.decide(i.proposalId, i.decision),
       'run.pause': () => this.control('pause'),
       'run.resume': () => this.control('resume'),
@@ -111,9 +120,9 @@ export class EngineHost {
       // Only the fields the UI sent: the schema's defaults must not overwrite stored values.
       'settings.save': (i, raw) => this.saveSettings(pick(i, raw)),
       'endpoint.check': (i) => this.checkEndpoint(i),
-      'runs.list': (): RunSummary[] => listRuns(this.options.runsRoot),
-      'runs.get': (i: { runId: string }): RunDetails => getRun(this.options.runsRoot, i.runId),
-      'runs.image': (i: { runId: string; file: string }) => readRunImage(this.options.runsRoot, i.runId, i.file),
+      'runs.list': () => listRuns(this.options.runsRoot),
+      'runs.get': (i) => getRun(this.options.runsRoot, i.runId),
+      'runs.image': (i) => readRunImage(this.options.runsRoot, i.runId, i.file),
       'displays.list': () => this.displays(),
     };
   }
@@ -124,18 +133,20 @@ export class EngineHost {
       return { ok: false, error: `unknown request "${name}"; the bridge allows ${Object.keys(BRIDGE_REQUESTS).join(', ')}` };
     }
     const channel = name as BridgeRequestName;
-    const parsed = BRIDGE_REQUESTS[channel].safeParse(input ?? {});
+    const parsed = BRIDGE_REQUESTS[channel].input.safeParse(input ?? {});
     if (!parsed.success) {
       const issues = issueLines(parsed.error, (input && typeof input === 'object' ? input : {}) as Record<string, unknown>);
       return { ok: false, error: `${channel}: ${issues.join('; ')}`, issues };
     }
     try {
       const raw = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
-      const value = await this.handlers[channel](parsed.data, raw);
+      // parsed.data is this channel's input (the union of the handlers' parameters is not spelt out here).
+      const handler = this.handlers[channel] as (input: unknown, raw: Record<string, unknown>) => unknown;
+      const value = await handler(parsed.data, raw);
       return { ok: true, value: value ?? null };
     } catch (error) {
       if (error instanceof HostError) return { ok: false, error: error.message, ...(error.issues ? { issues: error.issues } : {}) };
-      return { ok: false, error: errorText(error) };
+      return { ok: false, error: errorMessage(error) };
     }
   }
 
@@ -188,7 +199,7 @@ export class EngineHost {
     };
   }
 
-  private saveSettings(input: z.infer<(typeof BRIDGE_REQUESTS)['settings.save']>): SettingsView {
+  private saveSettings(input: BridgeRequestParsed<'settings.save'>): SettingsView {
     const { apiKey, ...values } = input;
     const next = cleanDraft({ ...this.draft, ...values });
     const checked = this.validated(next);
@@ -230,7 +241,7 @@ export class EngineHost {
   private desktop(): Promise<Desktop> {
     this.desktopPromise ??= this.options.createDesktop().catch((error: unknown) => {
       this.desktopPromise = null;
-      throw new Error(`the desktop could not be opened: ${errorText(error)}`);
+      throw new Error(`the desktop could not be opened: ${errorMessage(error)}`);
     });
     return this.desktopPromise;
   }
@@ -263,7 +274,7 @@ export class EngineHost {
     let model = checked.settings.model;
     if (!model) {
       const served = await listServedModels(checked.settings.endpoint, apiKey).catch((error: unknown) => {
-        throw new HostError(`no model is set and the server's model list could not be read: ${errorText(error)}`);
+        throw new HostError(`no model is set and the server's model list could not be read: ${errorMessage(error)}`);
       });
       if (served.length !== 1) {
         throw new HostError(
@@ -288,9 +299,10 @@ export class EngineHost {
         ...(this.options.createModel ? { model: this.options.createModel(settings) } : {}),
         ownWindowTitles: this.options.ownWindowTitles ?? [],
         ...(this.options.windows ? { windows: this.options.windows } : {}),
+        ...(this.options.endpointMemory ? { endpointMemory: this.options.endpointMemory } : {}),
       }));
     } catch (error) {
-      throw new HostError(errorText(error));
+      throw new HostError(errorMessage(error));
     }
     const runId = run.runId;
     this.run = run;
@@ -312,14 +324,14 @@ export class EngineHost {
     return { runId };
   }
 
-  private async decide(proposalId: string, decision: z.infer<(typeof BRIDGE_REQUESTS)['run.decide']>['decision']) {
+  private async decide(proposalId: string, decision: BridgeRequestParsed<'run.decide'>['decision']): Promise<BridgeResult<'run.decide'>> {
     if (!this.run || !this.approver || !this.isActive()) throw new HostError('no run is in progress');
     const outcome = await this.approver.answer(proposalId, decision);
     if (!outcome.ok) throw new HostError(outcome.error);
     return { proposalId, kind: decision.kind };
   }
 
-  private control(what: 'pause' | 'resume' | 'stop'): { state: string } {
+  private control(what: 'pause' | 'resume' | 'stop'): { state: RunState } {
     if (!this.run || !this.isActive()) throw new HostError('no run is in progress');
     if (what === 'pause') this.run.pause();
     else if (what === 'resume') this.run.resume();

@@ -2,7 +2,7 @@
  * The built renderer that `deskpilot ui` serves, available right after `npm ci`: the first start builds renderer/
  * with Vite's JS API into a cache folder; later starts reuse it as long as every file that went into the bundle is
  * unchanged (the build records its inputs and their hashes, so an edit anywhere in the renderer's import graph -
- * including app/contract.ts or app/bridge.ts - triggers a rebuild, and nothing else does).
+ * including app/contract.ts or app/host/bridge.ts - triggers a rebuild, and nothing else does).
  *
  * Concurrent starts are safe: each builds into its own temporary folder and renames it into place.
  */
@@ -10,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '../base/errors';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const RENDERER_ROOT = join(PROJECT_ROOT, 'renderer');
@@ -147,7 +148,7 @@ export async function ensureRenderer(options: { cacheRoot?: string; log?: (line:
     inputs = await viteBuild(temp);
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
-    throw new Error(`building the UI failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`building the UI failed: ${errorMessage(error)}`);
   }
   const hashes: Record<string, string> = {};
   for (const file of inputs.sort()) hashes[relative(PROJECT_ROOT, file)] = sha1(file) ?? '';

@@ -5,21 +5,11 @@
  */
 import { existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { RunSummary } from '../bridge';
-import type { RunEvent } from '../contract';
-import { EVENTS_FILE, SUMMARY_FILE, findRunFile, readRun, type RunSummary as RecordSummary } from '../runs/recorder';
+import type { RunDetails, RunImage, RunListItem } from './bridge';
+import { EVENTS_FILE, SUMMARY_FILE, findRunFile, readRun, type RunRecordSummary } from '../runs/recorder';
 
 /** Newest first; at most this many are listed. */
 const LIST_LIMIT = 200;
-
-export interface RunDetails {
-  runId: string;
-  dir: string;
-  settings: Record<string, unknown> | null;
-  events: RunEvent[];
-  problems: string[];
-  truncated: boolean;
-}
 
 /** The real folder of a run id, refusing anything that would leave the runs root (a link to elsewhere included). */
 export function runFolder(root: string, runId: string): string {
@@ -47,7 +37,7 @@ function firstLine(path: string): string {
   }
 }
 
-function summarize(root: string, runId: string): RunSummary | null {
+function summarize(root: string, runId: string): RunListItem | null {
   const dir = join(root, runId);
   const summaryFile = findRunFile(dir, SUMMARY_FILE);
   const eventsFile = findRunFile(dir, EVENTS_FILE);
@@ -56,7 +46,7 @@ function summarize(root: string, runId: string): RunSummary | null {
       return { runId, instruction: '(run record with a file linked from outside its folder; not read)', startedAt: 0, outcome: null, steps: 0 };
     }
     if (summaryFile.kind === 'file') {
-      const s = JSON.parse(readFileSync(summaryFile.path, 'utf8')) as Partial<RecordSummary>;
+      const s = JSON.parse(readFileSync(summaryFile.path, 'utf8')) as Partial<RunRecordSummary>;
       return {
         runId,
         instruction: typeof s.instruction === 'string' ? s.instruction : '',
@@ -80,14 +70,14 @@ function summarize(root: string, runId: string): RunSummary | null {
   }
 }
 
-export function listRuns(root: string): RunSummary[] {
+export function listRuns(root: string): RunListItem[] {
   if (!existsSync(root)) return [];
   const ids = readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && /^[\w.-]+$/.test(d.name) && !d.name.startsWith('.'))
     .map((d) => d.name);
   return ids
     .map((id) => summarize(root, id))
-    .filter((s): s is RunSummary => s !== null)
+    .filter((s): s is RunListItem => s !== null)
     .sort((a, b) => b.startedAt - a.startedAt)
     .slice(0, LIST_LIMIT);
 }
@@ -106,7 +96,7 @@ export function getRun(root: string, runId: string): RunDetails {
 
 const MIME: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', webp: 'image/webp' };
 
-export function readRunImage(root: string, runId: string, file: string): { mime: string; base64: string } {
+export function readRunImage(root: string, runId: string, file: string): RunImage {
   const match = /^step-\d+(?:-\d+)?\.(png|jpg|webp)$/.exec(file);
   if (!match) throw new Error(`"${file}" is not a step image of a run`);
   const found = findRunFile(runFolder(root, runId), file);

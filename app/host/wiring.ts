@@ -3,11 +3,13 @@
  * in the terminal, the engine host behind the UIs). Who approves and which desktop is used stay the caller's choice.
  */
 import type { RunSettings } from '../contract';
-import { AgentRun, newRunId, type ModelStreamer } from '../agent/loop';
-import type { Desktop } from '../agent/desktop';
+import { AgentRun, type ModelStreamer } from '../agent/loop';
+import { newRunId } from '../base/ids';
+import type { Desktop } from '../devices/device';
 import { ModelClient } from '../model/client';
+import type { EndpointMemory } from '../model/endpoint-memory';
 import type { Approver } from '../policy/approval';
-import type { WindowProbe } from '../policy/windows';
+import type { WindowProbe } from '../platform/windows';
 import { createRunRecorder, type Recorder } from '../runs/recorder';
 
 export interface WireRunOptions {
@@ -24,13 +26,20 @@ export interface WireRunOptions {
   ownWindowTitles?: string[];
   /** What window an action reaches, for the risk classifier (X11: createX11WindowProbe). */
   windows?: WindowProbe;
+  /** What the default client remembers about servers between runs (the shells pass one; tests need not). */
+  endpointMemory?: EndpointMemory;
 }
 
 export function wireRun(options: WireRunOptions): { run: AgentRun; recorder: Recorder } {
   const { settings } = options;
   const model =
     options.model ??
-    new ModelClient({ endpoint: settings.endpoint, model: settings.model, ...(settings.apiKey ? { apiKey: settings.apiKey } : {}) });
+    new ModelClient({
+      endpoint: settings.endpoint,
+      model: settings.model,
+      ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+      ...(options.endpointMemory ? { memory: options.endpointMemory } : {}),
+    });
   const runId = newRunId();
   const recorder = createRunRecorder({
     runId,

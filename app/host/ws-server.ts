@@ -20,10 +20,11 @@ import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { EngineHost } from './engine-host';
+import { pageContentSecurityPolicy, pageFileType } from './page';
 
 export const BRIDGE_PATH = '/bridge';
 /** Requests are small (instructions, notes, edited actions); screenshots only flow the other way. */
@@ -54,17 +55,6 @@ export interface UiServer {
   token: string;
   close(): Promise<void>;
 }
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-};
 
 export const REFUSED_MESSAGE =
   'Deskpilot UI: this address needs the token that `deskpilot ui` printed. Open the full URL it printed ' +
@@ -140,17 +130,10 @@ function sameToken(given: string | null, token: string): boolean {
 function securityHeaders(port: number, bind: string): Record<string, string> {
   const hostForCsp = bind.includes(':') && !bind.startsWith('[') ? `[${bind}]` : bind;
   return {
-    'Content-Security-Policy': [
-      "default-src 'self'",
-      "script-src 'self'",
-      "style-src 'self'",
-      "img-src 'self' data: blob:",
-      `connect-src 'self' ws://${hostForCsp}:${port} ws://localhost:${port} ws://127.0.0.1:${port}`,
-      "object-src 'none'",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join('; '),
+    // The page's one policy (app/host/page.ts), plus this server's WebSocket under each name it answers to.
+    'Content-Security-Policy': pageContentSecurityPolicy({
+      connect: [`ws://${hostForCsp}:${port}`, `ws://localhost:${port}`, `ws://127.0.0.1:${port}`],
+    }),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',
@@ -208,7 +191,10 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     } else {
       extra['Cache-Control'] = 'no-cache';
     }
-    res.writeHead(200, { ...headers, ...extra, 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    const type = pageFileType(file);
+    // Unknown types are not served (as in the app): the built UI has none.
+    if (!type) return refuse(404, `Deskpilot UI: nothing at ${url.pathname}.\n`);
+    res.writeHead(200, { ...headers, ...extra, 'Content-Type': type });
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).pipe(res);
   });

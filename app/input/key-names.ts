@@ -2,7 +2,7 @@
  * THE table of key names a model may emit in a `key` action (xdotool keysym names, pyautogui names, browser
  * `KeyboardEvent.key` names, single characters), each resolved to one canonical key id. Pure data and string
  * functions: the policy imports it, so it must not load nut-js (keys.ts maps ids to nut-js keys, policy/describe.ts
- * to the names deny rules match, tasks/pyautogui.ts to pyautogui names).
+ * to the names deny rules match, devices/osworld/pyautogui.ts to pyautogui names).
  *
  * Names are matched case-insensitively and with "_", "-" and spaces ignored, so "Page_Up", "pageup", "PAGE-UP" and
  * "Page Up" are one name. Single letters are the letter key whatever their case: in ["ctrl", "A"] the model means

@@ -13,26 +13,18 @@
  * Everything held is released on error and on abort, and releaseAll() releases it from outside (stop button).
  */
 import { existsSync } from 'node:fs';
-import type { ComputerAction } from '../model/actions';
-import { modelToGlobal, type CoordinateSpace, type Display, type Point, type Size } from '../screen/geometry';
-import type { PerformResult } from '../agent/desktop';
+import type { ComputerAction } from '../base/actions';
+import { modelToGlobal, type ActionTarget, type PerformResult, type Point } from '../screen/geometry';
 import { resolveCombo, Key, X_KEYSYMS } from './keys';
-import { bindSpareKeycodes, unmappedKeysyms, xdotoolCombo } from './x11-keymap';
-import { loadNut, selectDisplay, type Nut } from './nut';
+import { bindSpareKeycodes, unmappedKeysyms, xdotoolCombo } from '../platform/x11/keymap';
+import { loadNut, selectDisplay, type Nut } from '../platform/nut';
 import { scrollDirection, scrollSteps } from './scroll';
 import { typeText, TypingAborted, type PasteKeys, type TypingMethod } from './typing';
 
 export type { PerformResult };
 
-export interface PerformTarget {
-  display: Display;
-  space: CoordinateSpace;
-  /** Size of the image the model saw (needed for absolute coordinates only). */
-  imageSize?: Size;
-}
-
 export interface InputDriver {
-  perform(action: ComputerAction, target: PerformTarget, signal?: AbortSignal): Promise<PerformResult>;
+  perform(action: ComputerAction, target: ActionTarget, signal?: AbortSignal): Promise<PerformResult>;
   /** Release every key and button this driver may hold. Never throws. */
   releaseAll(): Promise<void>;
 }
@@ -181,7 +173,7 @@ export async function createLocalInput(options: LocalInputOptions = {}): Promise
     return undefined;
   };
 
-  const point = (coordinate: readonly [number, number], target: PerformTarget): Point =>
+  const point = (coordinate: readonly [number, number], target: ActionTarget): Point =>
     modelToGlobal({ x: coordinate[0], y: coordinate[1] }, target.space, target.display, target.imageSize);
 
   const moveTo = async (p: Point): Promise<void> => {
@@ -255,7 +247,7 @@ export async function createLocalInput(options: LocalInputOptions = {}): Promise
     }
   };
 
-  const perform = async (action: ComputerAction, target: PerformTarget, signal?: AbortSignal): Promise<PerformResult> => {
+  const perform = async (action: ComputerAction, target: ActionTarget, signal?: AbortSignal): Promise<PerformResult> => {
     checkAbort(signal);
     await onDisplay();
     try {

@@ -6,14 +6,19 @@
  */
 import type { z } from 'zod';
 import {
+  COMPUTER_USE_ACTIONS,
   ComputerActionSchema,
+  MOBILE_USE_ACTIONS,
   MobileActionSchema,
+  POINTER_ACTIONS,
+  SYSTEM_BUTTONS,
+  TAKES_POINT2,
   ZoomInArgsSchema,
   type ComputerAction,
   type MobileAction,
   type ZoomInArgs,
-} from './actions';
-import { COMPUTER_USE_ACTIONS, MOBILE_USE_ACTIONS, type ToolName } from './tools';
+} from '../base/actions';
+import type { ToolName } from './tools';
 import { PROFILES, type Profile } from './profiles';
 import { spaceExtent, type Size } from '../screen/geometry';
 
@@ -167,8 +172,6 @@ function profilesOffering(tool: ToolName): string[] {
 }
 
 const POINT_FIELDS = ['coordinate', 'coordinate2'] as const;
-/** Actions whose coordinate the schema requires (scroll/hscroll take one optionally). */
-const NEEDS_POINT = new Set(['mouse_move', 'left_click', 'left_click_drag', 'right_click', 'middle_click', 'double_click', 'triple_click', 'click', 'long_press', 'swipe']);
 
 /**
  * Validate one call. `where` names it in messages ("tool call 2").
@@ -225,11 +228,12 @@ export function checkCall(
     }
     args[field] = point;
   }
-  if (NEEDS_POINT.has(action) && args.coordinate === undefined) {
+  // The action table says which actions need which points (scroll/hscroll take a coordinate optionally).
+  if (POINTER_ACTIONS.has(action) && args.coordinate === undefined) {
     return fail(`${label}: "coordinate" is missing; ${action} needs coordinate [x, y] in ${describeSpace(profile, imageSize)}`);
   }
-  if (action === 'swipe' && args.coordinate2 === undefined) {
-    return fail(`${label}: "coordinate2" is missing; swipe needs the end point coordinate2 [x, y] in ${describeSpace(profile, imageSize)}`);
+  if (TAKES_POINT2.has(action) && args.coordinate2 === undefined) {
+    return fail(`${label}: "coordinate2" is missing; ${action} needs the end point coordinate2 [x, y] in ${describeSpace(profile, imageSize)}`);
   }
 
   for (const field of ['pixels', 'time'] as const) {
@@ -247,7 +251,7 @@ export function checkCall(
   if (typeof args.status === 'string') args.status = args.status.trim().toLowerCase();
   if (typeof args.button === 'string') {
     const wanted = args.button.trim().toLowerCase();
-    args.button = ['Back', 'Home', 'Menu', 'Enter'].find((b) => b.toLowerCase() === wanted) ?? args.button;
+    args.button = SYSTEM_BUTTONS.find((b) => b.toLowerCase() === wanted) ?? args.button;
   }
 
   if (action === 'type' && typeof args.text === 'string' && args.text.length > profile.limits.typeChars) {

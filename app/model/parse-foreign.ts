@@ -7,7 +7,7 @@
  */
 import { isPlainObject, show } from './parse-args';
 import { scanJsonEnd, stripFences } from './parse-text';
-import { COMPUTER_USE_ACTIONS, MOBILE_USE_ACTIONS } from './tools';
+import { COMPUTER_USE_ACTIONS, MOBILE_USE_ACTIONS } from '../base/actions';
 
 function toolOfAction(action: string): string | undefined {
   if ((COMPUTER_USE_ACTIONS as readonly string[]).includes(action)) return 'computer_use';

@@ -13,9 +13,10 @@
  * action and no error; a foreign action syntax yields no action and one error naming the format.
  */
 import { z } from 'zod';
+import { errorMessage } from '../base/errors';
 import type { Profile } from './profiles';
 import type { ToolName } from './tools';
-import type { ComputerAction, MobileAction, ZoomInArgs } from './actions';
+import type { ComputerAction, MobileAction, ZoomInArgs } from '../base/actions';
 import type { Size } from '../screen/geometry';
 import { checkCall, isPlainObject, show, snippet, TOOL_NAMES } from './parse-args';
 import { detectForeignFormat } from './parse-foreign';
@@ -63,10 +64,6 @@ function contentText(content: RawMessage['content']): string {
   return '';
 }
 
-function jsonError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Arguments given as a JSON string (the OpenAI wire form), sometimes JSON-encoded twice by a server. */
 function decodeArguments(value: unknown): { args: unknown } | { error: string } {
   if (value === undefined || value === null) return { error: ' has no arguments' };
@@ -78,7 +75,7 @@ function decodeArguments(value: unknown): { args: unknown } | { error: string } 
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      const reason = jsonError(error);
+      const reason = errorMessage(error);
       const shown = snippet(text);
       return { error: `: arguments are not valid JSON (${reason}): ${shown}` };
     }
@@ -128,7 +125,7 @@ function blockValues(body: string): { values: unknown[] } | { error: string } {
       while (pos < text.length && /\s/.test(text[pos] ?? '')) pos++;
     }
     if (pos >= text.length && values.length > 1) return { values };
-    return { error: `is not valid JSON (${jsonError(error)}): ${snippet(text)}` };
+    return { error: `is not valid JSON (${errorMessage(error)}): ${snippet(text)}` };
   }
 }
 

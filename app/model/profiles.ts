@@ -3,6 +3,7 @@
  * express coordinates, how screenshots are sized and encoded for them, how history is kept, sampling defaults.
  */
 import { z } from 'zod';
+import type { ImageSpec } from '../screen/smart-resize';
 
 /** What one reply may carry; past either limit nothing of the reply is performed and the model is told why. */
 export const LimitsSchema = z.object({
@@ -21,6 +22,7 @@ export const LimitsSchema = z.object({
   typeChars: z.number().int().positive().default(65536),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
+export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant.';
 export const DEFAULT_LIMITS: Limits = { callsPerReply: 5, replyBytes: 1024 * 1024, typeChars: 65536 };
 
 export const ProfileSchema = z.object({
@@ -33,6 +35,7 @@ export const ProfileSchema = z.object({
     z.object({ kind: z.literal('grid'), size: z.number().int().positive() }),
     z.object({ kind: z.literal('absolute') }),
   ]),
+  /** How screenshots are resized and encoded for this model (screen/smart-resize.ts ImageSpec). */
   image: z.object({
     /** Smart-resize factor: patch size x spatial merge (32 for Qwen3-VL, 28 for Qwen2.5-VL). */
     factor: z.number().int().positive(),
@@ -41,7 +44,12 @@ export const ProfileSchema = z.object({
     format: z.enum(['png', 'jpeg', 'webp']),
     /** 1-100, for jpeg and webp. */
     quality: z.number().int().min(1).max(100),
-  }),
+  }) satisfies z.ZodType<ImageSpec>,
+  /**
+   * The system prompt the model was trained with, before the tools (prompt mode) and the person's own
+   * `settings.systemPrompt`. The agent loop and the endpoint check's grounding probe both send it.
+   */
+  systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT),
   /** The model writes reasoning before `</think>` (Thinking variants). */
   thinking: z.boolean(),
   history: z.object({

@@ -7,39 +7,23 @@
  * Deviation on purpose: Qwen's reference executor fakes `triple_click` with a double click and maps `hscroll` to
  * a vertical scroll, and says so in the action list. We perform both for real, so those two lines say only what
  * the action does.
+ *
+ * The actions, their order and their lines come from the action table (app/base/actions.ts); this file holds the
+ * tool-level text around them.
  */
+import {
+  COMPUTER_USE_ACTIONS,
+  COMPUTER_USE_TABLE,
+  MOBILE_USE_ACTIONS,
+  MOBILE_USE_TABLE,
+  SYSTEM_BUTTONS,
+  TERMINATE_STATUSES,
+} from '../base/actions';
 
-export const COMPUTER_USE_ACTIONS = [
-  'key',
-  'type',
-  'mouse_move',
-  'left_click',
-  'left_click_drag',
-  'right_click',
-  'middle_click',
-  'double_click',
-  'triple_click',
-  'scroll',
-  'hscroll',
-  'wait',
-  'terminate',
-  'answer',
-] as const;
-export type ComputerUseActionName = (typeof COMPUTER_USE_ACTIONS)[number];
-
-export const MOBILE_USE_ACTIONS = [
-  'key',
-  'click',
-  'long_press',
-  'swipe',
-  'type',
-  'system_button',
-  'open',
-  'wait',
-  'terminate',
-  'answer',
-] as const;
-export type MobileUseActionName = (typeof MOBILE_USE_ACTIONS)[number];
+/** The action list of a tool description: one "* `name`: line" per action, in the table's order. */
+function actionLines(table: ReadonlyArray<{ name: string; line: string }>): string {
+  return table.map((a) => `* \`${a.name}\`: ${a.line}`).join('\n');
+}
 
 export type ToolName = 'computer_use' | 'mobile_use' | 'image_zoom_in_tool';
 
@@ -75,25 +59,8 @@ function computerUseDescription(screen: ScreenText): string {
   ].join('\n');
 }
 
-const COMPUTER_USE_ACTION_LINES: Record<ComputerUseActionName, string> = {
-  key: 'Performs key down presses on the arguments passed in order, then performs key releases in reverse order.',
-  type: 'Type a string of text on the keyboard.',
-  mouse_move: 'Move the cursor to a specified (x, y) pixel coordinate on the screen.',
-  left_click: 'Click the left mouse button at a specified (x, y) pixel coordinate on the screen.',
-  left_click_drag: 'Click and drag the cursor to a specified (x, y) pixel coordinate on the screen.',
-  right_click: 'Click the right mouse button at a specified (x, y) pixel coordinate on the screen.',
-  middle_click: 'Click the middle mouse button at a specified (x, y) pixel coordinate on the screen.',
-  double_click: 'Double-click the left mouse button at a specified (x, y) pixel coordinate on the screen.',
-  triple_click: 'Triple-click the left mouse button at a specified (x, y) pixel coordinate on the screen.',
-  scroll: 'Performs a scroll of the mouse scroll wheel.',
-  hscroll: 'Performs a horizontal scroll.',
-  wait: 'Wait specified seconds for the change to happen.',
-  terminate: 'Terminate the current task and report its completion status.',
-  answer: 'Answer a question.',
-};
-
 export function computerUseTool(screen: ScreenText): FunctionTool {
-  const actionList = COMPUTER_USE_ACTIONS.map((a) => `* \`${a}\`: ${COMPUTER_USE_ACTION_LINES[a]}`).join('\n');
+  const actionList = actionLines(COMPUTER_USE_TABLE);
   return {
     type: 'function',
     function: {
@@ -122,7 +89,7 @@ export function computerUseTool(screen: ScreenText): FunctionTool {
           status: {
             description: 'The status of the task. Required only by `action=terminate`.',
             type: 'string',
-            enum: ['success', 'failure'],
+            enum: [...TERMINATE_STATUSES],
           },
         },
         required: ['action'],
@@ -132,21 +99,8 @@ export function computerUseTool(screen: ScreenText): FunctionTool {
   };
 }
 
-const MOBILE_USE_ACTION_LINES: Record<MobileUseActionName, string> = {
-  key: 'Perform a key event on the mobile device.\n    - This supports adb\'s `keyevent` syntax.\n    - Examples: "volume_up", "volume_down", "power", "camera", "clear".',
-  click: 'Click the point on the screen with coordinate (x, y).',
-  long_press: 'Press the point on the screen with coordinate (x, y) for specified seconds.',
-  swipe: 'Swipe from the starting point with coordinate (x, y) to the end point with coordinates2 (x2, y2).',
-  type: 'Input the specified text into the activated input box.',
-  system_button: 'Press the system button.',
-  open: 'Open an app on the device.',
-  wait: 'Wait specified seconds for the change to happen.',
-  terminate: 'Terminate the current task and report its completion status.',
-  answer: 'Answer a question.',
-};
-
 export function mobileUseTool(screen: ScreenText): FunctionTool {
-  const actionList = MOBILE_USE_ACTIONS.map((a) => `* \`${a}\`: ${MOBILE_USE_ACTION_LINES[a]}`).join('\n');
+  const actionList = actionLines(MOBILE_USE_TABLE);
   return {
     type: 'function',
     function: {
@@ -186,13 +140,13 @@ export function mobileUseTool(screen: ScreenText): FunctionTool {
           button: {
             description:
               'Back means returning to the previous interface, Home means returning to the desktop, Menu means opening the application background menu, and Enter means pressing the enter. Required only by `action=system_button`',
-            enum: ['Back', 'Home', 'Menu', 'Enter'],
+            enum: [...SYSTEM_BUTTONS],
             type: 'string',
           },
           status: {
             description: 'The status of the task. Required only by `action=terminate`.',
             type: 'string',
-            enum: ['success', 'failure'],
+            enum: [...TERMINATE_STATUSES],
           },
         },
         required: ['action'],

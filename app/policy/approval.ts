@@ -8,7 +8,7 @@
  * - `auto`: everything else approved; `risky`: safe ones approved, risky ones asked; `ask`: everything asked.
  */
 import { DecisionSchema, type ApprovalMode, type Decision, type DenyRule, type Proposal, type Risk } from '../contract';
-import { ComputerActionSchema, MobileActionSchema, type ComputerAction, type MobileAction } from '../model/actions';
+import { ComputerActionSchema, MobileActionSchema, type ComputerAction, type MobileAction } from '../base/actions';
 import { isInsideSpace, type CoordinateSpace, type Size } from '../screen/geometry';
 import { activeDenyRules } from './default-deny-rules';
 import { actionKey, summarizeAction } from './describe';

@@ -5,11 +5,9 @@
  *
  * Key names here are only normalised for reading and matching; turning them into real key events is app/input's job.
  */
-import type { ComputerAction, MobileAction } from '../model/actions';
+import type { AnyAction } from '../base/actions';
 import type { Point } from '../screen/geometry';
 import { compactKeyName, lookupKey, splitKeyNames, type KeyId, type NamedKeyId } from '../input/key-names';
-
-export type AnyAction = ComputerAction | MobileAction;
 
 const MODIFIER_ORDER = ['ctrl', 'alt', 'shift', 'super'] as const;
 

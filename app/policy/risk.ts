@@ -10,17 +10,13 @@
  * as typed and as a shell reads it (app/policy/shell-text.ts), so quoting and escapes do not hide a command.
  */
 import type { DenyRule, Risk } from '../contract';
-import { POINTER_ACTIONS, type ComputerAction, type MobileAction } from '../model/actions';
+import { ACTS_AT_POINT, type AnyAction, type ComputerAction, type MobileAction } from '../base/actions';
 import { patternProblem } from '../patterns';
+import type { WindowInfo } from '../platform/windows';
 import type { Size } from '../screen/geometry';
-import { comboOf, normalizeCombo, quoteText, summarizeAction, type AnyAction } from './describe';
+import { comboOf, normalizeCombo, quoteText, summarizeAction } from './describe';
 import { PatternList, collapseWhitespace, firstFragment, firstMatchingLine } from './matching';
 import { shellReadings } from './shell-text';
-
-export interface WindowInfo {
-  title?: string;
-  className?: string;
-}
 
 export interface RiskContext {
   instruction: string;
@@ -280,7 +276,7 @@ function fragmentOf(list: PatternList, text: string | undefined): string | null 
 
 /** Actions that act at a point on the screen (scrolls act at the pointer when they have no coordinate). */
 function actsAtPoint(action: AnyAction): boolean {
-  return POINTER_ACTIONS.has(action.action) || action.action === 'scroll' || action.action === 'hscroll';
+  return ACTS_AT_POINT.has(action.action);
 }
 
 /** Enter, however it is pressed (Return, KP_Enter, ctrl+m, ctrl+j): in a shell it runs the line. */

@@ -10,7 +10,7 @@
  * safe as classifyRisk made it, and the loop records that the screen text was unavailable.
  */
 import type { Risk } from '../contract';
-import type { ComputerAction, MobileAction } from '../model/actions';
+import type { ComputerAction, MobileAction } from '../base/actions';
 import { quoteText } from './describe';
 import { collapseWhitespace, firstFragment, firstMatchingLine } from './matching';
 import { SCREEN_INJECTION } from './risk';

@@ -32,17 +32,10 @@ import {
   type RunOutcome,
   type RunSettings,
 } from '../contract';
+import type { Recorder } from '../agent/recorder';
 import { defaultRunsRoot } from '../settings';
 
-export interface Recorder {
-  readonly dir: string;
-  /** Append one event (synchronously; throws if the record cannot be written or is closed). */
-  record(event: RunEvent): void;
-  /** Store the image sent to the model at `step`; returns its file name inside `dir`. */
-  saveImage(step: number, data: Buffer, mime: string): string;
-  /** Flush, write run.json, close the events file. Safe to call more than once. */
-  close(): Promise<void>;
-}
+export type { Recorder };
 
 export interface RecorderOptions {
   /** Folder holding run folders; the run goes to `<root>/<runId>`. Default: defaultRunsRoot() from app/settings. */
@@ -55,7 +48,7 @@ export interface RecorderOptions {
   fsync?: boolean;
 }
 
-export interface RunSummary {
+export interface RunRecordSummary {
   runId: string;
   instruction: string | null;
   outcome: RunOutcome | 'unfinished';
@@ -124,7 +117,7 @@ export function createRunRecorder(options: RecorderOptions): Recorder {
   const durable = options.fsync ?? true;
 
   const images: string[] = [];
-  const summary: RunSummary = {
+  const summary: RunRecordSummary = {
     runId,
     instruction: null,
     outcome: 'unfinished',
@@ -260,7 +253,7 @@ export interface RunRecord {
   /** Everything that was wrong, one sentence each; the readable rest is still returned. */
   problems: string[];
   /** run.json when the run was closed properly, else null. */
-  summary: RunSummary | null;
+  summary: RunRecordSummary | null;
 }
 
 /** The text of a run file, or null with the reason in `problems` (missing, or refused by findRunFile). */
@@ -340,6 +333,6 @@ export function readRun(dir: string): RunRecord {
     }
   }
 
-  const summary = existsSync(join(root, SUMMARY_FILE)) ? (readJsonFile(root, SUMMARY_FILE, problems) as RunSummary | null) : null;
+  const summary = existsSync(join(root, SUMMARY_FILE)) ? (readJsonFile(root, SUMMARY_FILE, problems) as RunRecordSummary | null) : null;
   return { dir: root, settings, events, truncated, problems, summary };
 }

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DenyRuleSchema, type DenyRule, type RunEvent } from '../contract';
 import { activeDenyRules } from '../policy/default-deny-rules';
-import { ComputerActionSchema, MobileActionSchema, type ComputerAction, type MobileAction } from '../model/actions';
+import { ComputerActionSchema, MobileActionSchema, type ComputerAction, type MobileAction } from '../base/actions';
 import { getProfile } from '../model/profiles';
 import type { CoordinateSpace, Display, Point, Size } from '../screen/geometry';
 import { summarizeAction } from '../policy/describe';

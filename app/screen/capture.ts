@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import sharp from 'sharp';
 import type { Display } from './geometry';
 import { grabRgb, useNativeDisplay } from './native';
-import { resolveXDisplay } from './x11';
+import { resolveXDisplay } from '../platform/x11/x11';
 
 export interface Frame {
   display: Display;

@@ -7,7 +7,7 @@
  * captured pixels per logical unit (macOS Retina screenshots are physical pixels, input is in points).
  */
 import type { Display } from './geometry';
-import { parseCurrentScreenSize, parseListMonitors, resolveXDisplay, runX } from './x11';
+import { parseCurrentScreenSize, parseListMonitors, resolveXDisplay, runX } from '../platform/x11/x11';
 import { mainDisplayFromNative } from './native';
 
 /** All displays of an X display (default $DISPLAY) or of this desktop; ids 0..n-1, the primary first. */

@@ -12,28 +12,29 @@
  * clamp the result inside the display so that rounding at the far edge (1000/1000 * width) stays on screen.
  */
 
-export interface Point {
-  x: number;
-  y: number;
+import type { CoordinateSpace, Display, Point, Size } from '../base/shapes';
+
+// The shapes themselves live in base (the platform adapters below this layer produce Displays and Points too).
+export type { CoordinateSpace, Display, Point, Size };
+
+/**
+ * Where an action's model coordinates point: the display, the model's space, and the size of the image the model
+ * saw (needed for absolute coordinates only). Every performer (the local input, the OSWorld guest, a phone) takes
+ * this and maps with the functions below.
+ */
+export interface ActionTarget {
+  display: Display;
+  space: CoordinateSpace;
+  imageSize?: Size;
 }
 
-export interface Size {
-  width: number;
-  height: number;
-}
-
-/** How the model expresses points. */
-export type CoordinateSpace =
-  | { kind: 'grid'; size: number } // x in 0..size, y in 0..size, relative to the image
-  | { kind: 'absolute' }; // pixels of the image the model was sent (needs that image's size)
-
-/** One monitor. `bounds` are in global logical units; `scaleFactor` is physical pixels per logical unit. */
-export interface Display {
-  id: number;
-  name: string;
-  bounds: { x: number; y: number; width: number; height: number };
-  scaleFactor: number;
-  primary: boolean;
+/** What performing an action hit, in global screen points (the mapped coordinates). */
+export interface PerformResult {
+  /** The point the action acted on. */
+  screen?: Point;
+  /** The second point (drag start, swipe end) when there is one. */
+  screen2?: Point;
+  note?: string;
 }
 
 /** The extent of the model's space along each axis: the grid size, or the sent image's pixel size. */

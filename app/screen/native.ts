@@ -15,7 +15,7 @@
  *   it is at the moment of the call (strace shows one new X connection per grab). With $DISPLAY unset or naming a
  *   display that cannot be opened, it dereferences NULL and the process dies with a segfault; with $DISPLAY
  *   naming another server it silently returns that server's pixels cropped to the main display's size.
- * So a grab here points both at the same display: the main connection through app/input/nut.ts's
+ * So a grab here points both at the same display: the main connection through app/platform/nut.ts's
  * selectDisplay() (one libnut, one current display per process, shared with the input side), and $DISPLAY set
  * for the duration of the synchronous captureScreen() call only (no other JavaScript can run in between). A
  * display is probed with xrandr before libnut is pointed at it, so a wrong name is an error, not a crash.
@@ -26,8 +26,9 @@ import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { z } from 'zod';
 import type { Display } from './geometry';
-import { resolveXDisplay, runX } from './x11';
-import { selectDisplay } from '../input/nut';
+import { resolveXDisplay, runX } from '../platform/x11/x11';
+import { selectDisplay } from '../platform/nut';
+import { errorMessage } from '../base/errors';
 
 const BitmapSchema = z.object({
   width: z.number().int().positive(),
@@ -76,7 +77,7 @@ export async function useNativeDisplay(xDisplay?: string): Promise<string | unde
   const name = resolveXDisplay(xDisplay);
   if (name !== lastProbed) {
     await runX('xrandr', ['--current'], name).catch((error: unknown) => {
-      throw new Error(`cannot open X display ${name} for capture: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`cannot open X display ${name} for capture: ${errorMessage(error)}`);
     });
     lastProbed = name;
   }

@@ -26,6 +26,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createWorker, OEM, PSM, type Bbox, type Page, type Worker as TesseractWorker } from 'tesseract.js';
+import { errorMessage } from '../base/errors';
 import type { Frame } from './capture';
 import type { Point } from './geometry';
 
@@ -148,7 +149,7 @@ class OcrEngine {
     for (const thread of this.threads) {
       // tesseract.js does not listen for its thread's own failure; without this an out-of-memory crash in the
       // thread would be an uncaught exception here.
-      thread.on('error', (error: unknown) => this.fail(new OcrUnavailable(`the OCR thread failed: ${errorText(error)}`)));
+      thread.on('error', (error: unknown) => this.fail(new OcrUnavailable(`the OCR thread failed: ${errorMessage(error)}`)));
       thread.on('exit', () => this.fail(new OcrUnavailable('the OCR thread ended')));
     }
   }
@@ -177,7 +178,7 @@ class OcrEngine {
         cacheMethod: 'none',
         // Without a handler tesseract.js throws a failed job's error from its message listener (uncaught). It is
         // also the only word of a failed start (createWorker then never settles); later jobs reject by themselves.
-        errorHandler: (error: unknown) => startFailed(new Error(errorText(error))),
+        errorHandler: (error: unknown) => startFailed(new Error(errorMessage(error))),
       });
       const worker = await Promise.race([created, failed, timedOut]).finally(() => clearTimeout(timer));
       // debug_file: tesseract's progress notes ("Estimating resolution as 127") would go to this process's stderr.
@@ -189,7 +190,7 @@ class OcrEngine {
     if (page.status === 'fulfilled' && label.status === 'fulfilled') return new OcrEngine(langPath, page.value, label.value);
     await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.terminate().catch(() => undefined) : undefined)));
     const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    throw new OcrUnavailable(`the OCR engine did not start (language data in ${langPath}): ${errorText(failure?.reason)}`);
+    throw new OcrUnavailable(`the OCR engine did not start (language data in ${langPath}): ${errorMessage(failure?.reason)}`);
   }
 
   /**
@@ -217,7 +218,7 @@ class OcrEngine {
         },
         (error: unknown) => {
           settle();
-          reject(this.failure ?? new Error(`OCR failed: ${errorText(error)}`));
+          reject(this.failure ?? new Error(`OCR failed: ${errorMessage(error)}`));
         },
       );
     });
@@ -487,8 +488,4 @@ export function labelAt(lines: readonly ReadLine[], point: Point): Omit<LabelTex
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

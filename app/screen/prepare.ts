@@ -1,6 +1,6 @@
 /**
- * Turning a captured frame into exactly the image the model receives: smart-resized to the profile's factor and
- * pixel budget, encoded with sharp in the profile's format.
+ * Turning a captured frame into exactly the image the model receives: smart-resized to the image spec's factor and
+ * pixel budget (a model profile's `image`), encoded with sharp in its format.
  *
  * Speed decisions (figures from `npm run bench`, in the closing note of the screen work):
  * - Most screens need only a stretch of under one factor step (1920x1080 -> 1920x1088 for Qwen3-VL). sharp's
@@ -14,9 +14,8 @@
  * - The native frame's RGBA buffer goes to sharp as is; its opaque alpha is dropped inside sharp's pipeline.
  */
 import sharp from 'sharp';
-import type { Profile } from '../model/profiles';
 import type { Size } from './geometry';
-import { smartResize } from './smart-resize';
+import { smartResize, type ImageSpec } from './smart-resize';
 import type { Frame } from './capture';
 
 export interface ModelImage {
@@ -41,17 +40,19 @@ export const PNG_COMPRESSION_LEVEL = 1;
 
 const MIME = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' } as const;
 
-/** The size prepareImage will produce for a frame of `size` under `profile` (smartResize of the profile's rule). */
-export function preparedSize(size: Size, profile: Profile): Size {
-  return smartResize(size, profile.image);
+export type { ImageSpec };
+
+/** The size prepareImage will produce for a frame of `size` (smartResize of the spec's rule). */
+export function preparedSize(size: Size, spec: ImageSpec): Size {
+  return smartResize(size, spec);
 }
 
 /** Smart-resize and encode a frame for the model. */
-export async function prepareImage(frame: RawImage, profile: Profile, options: PrepareOptions = {}): Promise<ModelImage> {
+export async function prepareImage(frame: RawImage, spec: ImageSpec, options: PrepareOptions = {}): Promise<ModelImage> {
   checkFrame(frame);
   const source = { width: frame.width, height: frame.height };
-  const target = preparedSize(source, profile);
-  const { factor } = profile.image;
+  const target = preparedSize(source, spec);
+  const { factor } = spec;
 
   const nearIdentity = Math.abs(target.width - source.width) < factor && Math.abs(target.height - source.height) < factor;
   let borrowed: Buffer | undefined;
@@ -66,7 +67,7 @@ export async function prepareImage(frame: RawImage, profile: Profile, options: P
     } else {
       pipeline = rawInput(frame.data, source, frame.channels).resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
     }
-    result = await encode(pipeline, profile, options).toBuffer({ resolveWithObject: true });
+    result = await encode(pipeline, spec, options).toBuffer({ resolveWithObject: true });
   } finally {
     if (borrowed) returnScratch(borrowed);
   }
@@ -74,11 +75,11 @@ export async function prepareImage(frame: RawImage, profile: Profile, options: P
   if (info.width !== target.width || info.height !== target.height) {
     throw new Error(`prepared image is ${info.width}x${info.height}, expected ${target.width}x${target.height}`);
   }
-  return { data, mime: MIME[profile.image.format], width: info.width, height: info.height, source };
+  return { data, mime: MIME[spec.format], width: info.width, height: info.height, source };
 }
 
-function encode(pipeline: sharp.Sharp, profile: Profile, options: PrepareOptions): sharp.Sharp {
-  const { format, quality } = profile.image;
+function encode(pipeline: sharp.Sharp, spec: ImageSpec, options: PrepareOptions): sharp.Sharp {
+  const { format, quality } = spec;
   if (format === 'png') {
     const level = options.pngCompressionLevel ?? PNG_COMPRESSION_LEVEL;
     return pipeline.png({ compressionLevel: level, adaptiveFiltering: false, palette: false });

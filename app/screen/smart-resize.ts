@@ -12,6 +12,13 @@ export interface ResizeRule {
   maxPixels: number;
 }
 
+/** How a screenshot is made into the model's image: the resize rule, then the encoding (a profile's `image`). */
+export interface ImageSpec extends ResizeRule {
+  format: 'png' | 'jpeg' | 'webp';
+  /** 1-100, for jpeg and webp. */
+  quality: number;
+}
+
 const MAX_ASPECT_RATIO = 200;
 
 export function smartResize(size: Size, rule: ResizeRule): Size {

@@ -9,8 +9,8 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
+import { cacheDir } from '../settings';
 
 export class MissingDownloadError extends Error {
   override name = 'MissingDownloadError';
@@ -23,8 +23,7 @@ export class MissingDownloadError extends Error {
 }
 
 export function defaultCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'deskpilot', 'downloads');
+  return path.join(cacheDir(), 'downloads');
 }
 
 function safeSegments(pathname: string): string[] {

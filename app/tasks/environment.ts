@@ -2,17 +2,11 @@
  * Where a task's setup steps and getters act: this machine (local, child processes on the task's X display) or an
  * OSWorld guest VM (its HTTP server). Both speak the guest server's vocabulary so published task files run unchanged.
  */
+import type { ExecResult } from '../devices/osworld/client';
 import type { Size } from '../screen/geometry';
 
-/** What the guest's POST /execute returns (and what the local environment mimics). */
-export interface ExecResult {
-  /** 'error' when the command could not run at all (not found, timed out): then output/error are empty. */
-  status: 'success' | 'error';
-  output: string;
-  error: string;
-  returncode: number;
-  message?: string;
-}
+/** What a command run by an Environment returns: the guest's POST /execute answer (defined with the guest client). */
+export type { ExecResult };
 
 /** The guest's /list_directory tree. */
 export type DirTree =

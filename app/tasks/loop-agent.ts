@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { RunEvent, RunOutcome, RunSettings } from '../contract';
-import { AgentRun, newRunId, type AgentDeps } from '../agent/loop';
+import { AgentRun, type AgentDeps } from '../agent/loop';
+import { newRunId } from '../base/ids';
 import { createRunRecorder, type Recorder } from '../runs/recorder';
-import type { Desktop } from '../agent/desktop';
-import { ComputerActionSchema, type ComputerAction } from '../model/actions';
+import type { Desktop } from '../devices/device';
+import { ComputerActionSchema, type ComputerAction } from '../base/actions';
 import type { TaskAgent, TaskAgentResult, TaskStep } from './runner';
 
 const STATUS: Record<RunOutcome, TaskAgentResult['status']> = {
@@ -83,7 +84,8 @@ export class LoopTaskAgent implements TaskAgent {
     try {
       const result = await run.start();
       await Promise.all(pending);
-      const last: ComputerAction | null = result.lastAction;
+      // The task desktop speaks computer_use, and the run refuses a profile of another tool: a computer_use action.
+      const last = result.lastAction as ComputerAction | null;
       // terminate is not performed on screen; record it as OSWorld's DONE / FAIL step.
       if (last?.action === 'terminate') {
         await input.onStep({ stepNum: ++stepNum, action: last.status === 'success' ? 'DONE' : 'FAIL', response, screenshotPng: await screenshotPng(input.desktop).catch(() => Buffer.alloc(0)), timestamp: new Date() });

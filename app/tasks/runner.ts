@@ -7,16 +7,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Desktop } from '../agent/desktop';
-import type { ComputerAction } from '../model/actions';
+import type { ComputerUseDesktop } from '../devices/device';
+import type { ComputerAction } from '../base/actions';
 import type { CoordinateSpace, Size } from '../screen/geometry';
 import type { DownloadCache } from './cache';
 import type { Environment } from './environment';
 import { SetupError, UnsupportedError } from './errors';
 import { evaluateTask, unsupportedReason, type LastAction } from './evaluate';
-import { GuestDesktop } from './guest-desktop';
-import { GuestClient, GuestEnvironment } from './guest-env';
-import { trajectoryAction } from './pyautogui';
+import { GuestDesktop } from '../devices/osworld/desktop';
+import { GuestClient } from '../devices/osworld/client';
+import { GuestEnvironment } from './guest-env';
+import { trajectoryAction } from '../devices/osworld/pyautogui';
 import { isDone, taskDir, TaskResultWriter, type LayoutOptions, type TaskRecord } from './results';
 import type { LoadedTask } from './schema';
 import { openLocalSession } from './session';
@@ -42,7 +43,7 @@ export interface TaskAgentResult {
 
 export interface TaskAgent {
   run(
-    input: { instruction: string; desktop: Desktop; maxSteps: number; recordDir: string; onStep: (step: TaskStep) => Promise<void> },
+    input: { instruction: string; desktop: ComputerUseDesktop; maxSteps: number; recordDir: string; onStep: (step: TaskStep) => Promise<void> },
     signal?: AbortSignal,
   ): Promise<TaskAgentResult>;
 }
@@ -54,7 +55,7 @@ export type BackendOptions =
       display?: string;
       screen?: Size;
       home?: string;
-      createDesktop: (xDisplay: string) => Promise<Desktop>;
+      createDesktop: (xDisplay: string) => Promise<ComputerUseDesktop>;
     }
   | { kind: 'osworld'; server: string };
 
@@ -95,7 +96,7 @@ export type ProgressEvent =
 
 interface TaskDesktop {
   env: Environment;
-  desktop: Desktop;
+  desktop: ComputerUseDesktop;
   screen: Size;
   close(): Promise<void>;
 }
@@ -223,12 +224,12 @@ async function runOne(task: LoadedTask, options: RunOptions): Promise<TaskOutcom
   }
 }
 
-export interface RunSummary {
+export interface TaskRunSummary {
   outcomes: TaskOutcome[];
   skipped: number;
 }
 
-export async function runTasks(options: RunOptions): Promise<RunSummary> {
+export async function runTasks(options: RunOptions): Promise<TaskRunSummary> {
   const todo = options.tasks.filter((t) => !isDone(taskDir(options.layout, t.domain, t.id)));
   const skipped = options.tasks.length - todo.length;
   if (!options.runTask && options.backend.kind === 'local' && options.backend.display && (options.parallel ?? 1) > 1) {

@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sleep } from '../base/sleep';
 import type { Size } from '../screen/geometry';
 import { LocalEnvironment } from './local-env';
 import { startXvfb, type XDisplay } from './xvfb';
@@ -29,10 +30,6 @@ export interface LocalSession {
   screen: Size;
   env: LocalEnvironment;
   close(): Promise<void>;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Normalize "57" / ":57" / ":57.0". */

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { sleep } from '../base/sleep';
 import type { Size } from '../screen/geometry';
 import type { DownloadCache } from './cache';
 import type { Environment } from './environment';
@@ -65,17 +66,6 @@ export function substitutePlaceholders(text: string, ctx: Pick<SetupContext, 'sc
   return text.replace(/\{(CLIENT_PASSWORD|SCREEN_WIDTH_HALF|SCREEN_HEIGHT_HALF|SCREEN_WIDTH|SCREEN_HEIGHT)\}/g, (_, k: string) => values[k]!);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}
-
 const MAX_UNTIL_FAILURES = 5;
 
 /** A file the setup must write; failing to (a path outside a stand-in home, a full disk) stops the setup. */
@@ -118,7 +108,7 @@ async function runStep(step: Step, ctx: SetupContext, where: string): Promise<vo
           log(`${where} execute: "until" condition not met after ${failures} tries; going on`);
           break;
         }
-        await sleep(300, ctx.signal);
+        await sleep(300, ctx.signal, 'reject');
       }
       return;
     }
@@ -158,7 +148,7 @@ async function runStep(step: Step, ctx: SetupContext, where: string): Promise<vo
           log(`${where} open ${p.path}: window found`);
           return;
         }
-        await sleep(500, ctx.signal);
+        await sleep(500, ctx.signal, 'reject');
       }
       log(`${where} open ${p.path}: no window titled "${name}" appeared; going on`);
       return;
@@ -194,7 +184,7 @@ async function runStep(step: Step, ctx: SetupContext, where: string): Promise<vo
     }
     case 'sleep': {
       const p = StepParamSchemas.sleep.parse(params);
-      await sleep(p.seconds * 1000, ctx.signal);
+      await sleep(p.seconds * 1000, ctx.signal, 'reject');
       return;
     }
     case 'activate_window':

@@ -3,11 +3,11 @@
  * fetched on every (re)connect), and `request` returning the host's BridgeResponse.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
-import type { BridgeRequestInput, BridgeRequestName, BridgeResponse, BridgeStatus, CurrentRun } from '../../app/bridge';
+import type { BridgeRequestInput, BridgeRequestName, BridgeResponse, BridgeResult, BridgeStatus } from '../../app/host/bridge';
 import { call, getBridge } from './bridge';
 import { reduceAll, reduceRun, type RunView } from './run-model';
 
-export type RequestFn = <N extends BridgeRequestName, T = unknown>(name: N, input: BridgeRequestInput<N>) => Promise<BridgeResponse<T>>;
+export type RequestFn = <N extends BridgeRequestName>(name: N, input: BridgeRequestInput<N>) => Promise<BridgeResponse<BridgeResult<N>>>;
 
 export interface Deskpilot {
   status: BridgeStatus;
@@ -23,7 +23,7 @@ export function useDeskpilot(): Deskpilot {
 
   useEffect(() => {
     const catchUp = () => {
-      void call<'run.current', CurrentRun | null>(bridge, 'run.current', {}).then((answer) => {
+      void call(bridge, 'run.current', {}).then((answer) => {
         if (answer.ok && answer.value) setRun(reduceAll(answer.value.events, answer.value.runId));
       });
     };

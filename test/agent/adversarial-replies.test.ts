@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AgentRun, type ModelStreamer } from '../../app/agent/loop';
 import { RunSettingsSchema, type RunEvent } from '../../app/contract';
 import { ModelClient, type ModelEvent } from '../../app/model/client';
-import { startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply } from '../fake-vllm/server';
-import { FakeDesktop } from '../support/fake-desktop';
-import { adversarialReplies } from '../model/adversarial-replies';
+import { startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply } from '../../testkit/fake-vllm/server';
+import { FakeDesktop } from '../../testkit/fake-desktop';
+import { adversarialReplies } from '../../testkit/adversarial/replies';
 
 const settingsFor = (endpoint: string) =>
   RunSettingsSchema.parse({

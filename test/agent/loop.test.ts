@@ -11,8 +11,8 @@ import { RunSettingsSchema, type Decision, type Proposal, type RunEvent, type Ru
 import { ModelClient } from '../../app/model/client';
 import type { Approver } from '../../app/policy/approval';
 import { createRunRecorder } from '../../app/runs/recorder';
-import { imageUrlsOf, startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply } from '../fake-vllm/server';
-import { FakeDesktop, type FakeDesktopOptions } from '../support/fake-desktop';
+import { imageUrlsOf, startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply } from '../../testkit/fake-vllm/server';
+import { FakeDesktop, type FakeDesktopOptions } from '../../testkit/fake-desktop';
 
 const click = (x: number, y: number): Reply => ({
   content: 'Action: click it',

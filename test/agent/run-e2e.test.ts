@@ -10,9 +10,9 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeImages, startFakeVllm, type FakeVllmOptions, type Reply } from '../fake-vllm/server';
-import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../support/fixture-desktop';
-import { colourGridPoint } from '../support/locate-colour';
+import { decodeImages, startFakeVllm, type FakeVllmOptions, type Reply } from '../../testkit/fake-vllm/server';
+import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../../testkit/fixture-desktop/desktop';
+import { colourGridPoint } from '../../testkit/fixture-desktop/locate-colour';
 
 const NOTE = 'Merci, ça marche – 東京 ✓';
 const TARGET_COLOUR = { r: 255, g: 0, b: 204 };

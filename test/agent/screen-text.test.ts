@@ -8,13 +8,13 @@
  * - when the text is not read in time the proposal goes ahead without it, and the run's events say so.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalDesktop } from '../../app/agent/local-desktop';
+import { createLocalDesktop } from '../../app/devices/x11/desktop';
 import { AgentRun } from '../../app/agent/loop';
 import { RunSettingsSchema, type Decision, type Proposal, type RunEvent, type RunSettingsInput } from '../../app/contract';
 import { ModelClient } from '../../app/model/client';
 import type { Approver } from '../../app/policy/approval';
-import { startFakeVllm, type FakeVllm, type Reply } from '../fake-vllm/server';
-import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../support/fixture-desktop';
+import { startFakeVllm, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
+import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../../testkit/fixture-desktop/desktop';
 
 const SCREEN = { width: 1920, height: 1080 };
 const click = ([x, y]: [number, number]): Reply => ({

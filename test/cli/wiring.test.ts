@@ -16,9 +16,9 @@ import { API_KEY_WARNING } from '../../app/cli/run-options';
 import { getProfile } from '../../app/model/profiles';
 import { modelToGlobal } from '../../app/screen/geometry';
 import { preparedSize } from '../../app/screen/prepare';
-import { startFakeGuest, type FakeGuest } from '../fake-guest/server';
-import { startFakeVllm, type FakeVllm, type Reply } from '../fake-vllm/server';
-import { startXvfb, type XDisplay } from '../support/xvfb';
+import { startFakeGuest, type FakeGuest } from '../../testkit/fake-guest/server';
+import { startFakeVllm, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
+import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
 import { startUi } from '../ui/support';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -249,7 +249,7 @@ describe('deskpilot capture, act and parse take the profile and monitor like a r
     expect(r.code, r.stderr).toBe(0);
     const profile = getProfile('qwen2.5-vl');
     const display = { id: 0, name: 'screen', bounds: { x: 0, y: 0, width: 1280, height: 800 }, scaleFactor: 1, primary: true };
-    const expected = modelToGlobal({ x: 500, y: 400 }, profile.coordinates, display, preparedSize({ width: 1280, height: 800 }, profile));
+    const expected = modelToGlobal({ x: 500, y: 400 }, profile.coordinates, display, preparedSize({ width: 1280, height: 800 }, profile.image));
     expect(JSON.parse(r.stdout).screen).toEqual({ x: Math.round(expected.x), y: Math.round(expected.y) });
   });
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { BRIDGE_EVENT_CHANNEL, BRIDGE_REQUESTS, type BridgeResponse } from '../../app/bridge';
+import { BRIDGE_EVENT_CHANNEL, BRIDGE_REQUESTS, type BridgeResponse } from '../../app/host/bridge';
 import { EngineHost } from '../../app/host/engine-host';
 import { MemorySettingsStore } from '../../app/host/settings-store';
 import { IPC_EVENT, IPC_REQUEST } from '../../main/channels';

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunEvent } from '../../app/contract';
-import type { ActionTarget } from '../../app/agent/desktop';
-import type { ComputerAction } from '../../app/model/actions';
+import type { ActionTarget } from '../../app/screen/geometry';
+import type { ComputerAction } from '../../app/base/actions';
 import type { Display } from '../../app/screen/geometry';
-import { startFakeVllm, type FakeVllm } from '../fake-vllm/server';
+import { startFakeVllm, type FakeVllm } from '../../testkit/fake-vllm/server';
 
 const env = vi.hoisted(() => {
   const { mkdtempSync } = require('node:fs') as typeof import('node:fs');
@@ -171,8 +171,8 @@ vi.mock('electron', async () => {
 /** Which Deskpilot windows were on screen at each capture and action. */
 const seen = vi.hoisted(() => [] as string[]);
 
-vi.mock('../../app/agent/local-desktop', async () => {
-  const { FakeDesktop } = await import('../support/fake-desktop');
+vi.mock('../../app/devices/x11/desktop', async () => {
+  const { FakeDesktop } = await import('../../testkit/fake-desktop');
   const electron = (await import('electron')) as any;
   const onScreen = () => {
     const shown = electron.__test.FakeBrowserWindow.all.filter((w: any) => w.visible).map((w: any) => w.options.title);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Desktop, Frame } from '../../app/agent/desktop';
+import type { ComputerUseDesktop, Frame } from '../../app/devices/device';
 import type { Display } from '../../app/screen/geometry';
 import { keepOutOfTheWay, WindowHider, type OwnWindow } from '../../main/own-windows';
 
@@ -37,8 +37,9 @@ const display = { id: 0, name: 'screen', bounds: { x: 0, y: 0, width: 800, heigh
 function recordingDesktop(windows: FakeWindow[], failPerform = false) {
   const seen: string[] = [];
   const onScreen = () => windows.filter((w) => w.visible).map((w) => w.name).join(',') || 'none';
-  const desktop: Desktop = {
+  const desktop: ComputerUseDesktop = {
     kind: 'test',
+    tool: 'computer_use',
     displays: async () => [display],
     capture: async () => {
       seen.push(`capture sees ${onScreen()}`);

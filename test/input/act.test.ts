@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../support/fixture-desktop';
+import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../../testkit/fixture-desktop/desktop';
 
 const BIN = fileURLToPath(new URL('../../bin/deskpilot.js', import.meta.url));
 const W = 1280;

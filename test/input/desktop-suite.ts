@@ -5,12 +5,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFixtureDesktop, type FixtureDesktop, type PageEvent, type Rect } from '../support/fixture-desktop';
-import { createLocalInput, ActionAborted, type InputDriver, type PerformTarget } from '../../app/input/perform';
+import { startFixtureDesktop, type FixtureDesktop, type PageEvent, type Rect } from '../../testkit/fixture-desktop/desktop';
+import { createLocalInput, ActionAborted, type InputDriver } from '../../app/input/perform';
+import type { ActionTarget } from '../../app/screen/geometry';
 import { UnknownKeyError } from '../../app/input/keys';
 import { listDisplays } from '../../app/screen/displays';
 import { captureDisplay } from '../../app/screen/capture';
-import type { ComputerAction } from '../../app/model/actions';
+import type { ComputerAction } from '../../app/base/actions';
 import { CORPUS, asTerminalInput } from './corpus';
 
 const GRID = 1000;
@@ -19,7 +20,7 @@ export function describeInputOnDesktop(width: number, height: number): void {
   describe(`input on a ${width}x${height} fixture desktop`, () => {
     let desk: FixtureDesktop;
     let input: InputDriver;
-    let target: PerformTarget;
+    let target: ActionTarget;
 
     const act = (action: ComputerAction, signal?: AbortSignal) => input.perform(action, target, signal);
     /** Grid point at the centre of a screen rectangle. */

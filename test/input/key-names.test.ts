@@ -1,14 +1,14 @@
 /**
  * The one key-name table (app/input/key-names.ts) and its three users agree: every name a model may send presses a
  * real key locally (keys.ts), has one canonical spelling for deny rules and summaries (policy/describe.ts) and one
- * pyautogui name on an OSWorld guest (tasks/pyautogui.ts).
+ * pyautogui name on an OSWorld guest (devices/osworld/pyautogui.ts).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { canonicalKey, keyNameTable, lookupKey, splitKeyNames, UnknownKeyError } from '../../app/input/key-names';
 import { Key, resolveCombo, resolveKeyStroke, X_KEYSYMS } from '../../app/input/keys';
 import { normalizeCombo, normalizeKeyName } from '../../app/policy/describe';
-import { actionToPyautogui, pyautoguiKey } from '../../app/tasks/pyautogui';
+import { actionToPyautogui, pyautoguiKey } from '../../app/devices/osworld/pyautogui';
 
 /** Key names pyautogui accepts (from its KEYBOARD_KEYS), those a key action can need. */
 const PYAUTOGUI_KEYS = new Set([

@@ -4,7 +4,7 @@
  * Click (move + press + release) until the page saw it, key combo, typing 300 characters, and how long a
  * long `type` takes to stop after abort.
  */
-import { startFixtureDesktop } from '../support/fixture-desktop';
+import { startFixtureDesktop } from '../../testkit/fixture-desktop/desktop';
 import { createLocalInput, ActionAborted } from '../../app/input/perform';
 
 const desk = await startFixtureDesktop({ width: 1280, height: 800, terminal: false });

@@ -3,7 +3,7 @@
  * xterm), exact or not. Not a test (it records what each candidate does, good or bad):
  *   npx tsx test/input/measure-typing.ts [WIDTHxHEIGHT]
  */
-import { startFixtureDesktop, type FixtureDesktop } from '../support/fixture-desktop';
+import { startFixtureDesktop, type FixtureDesktop } from '../../testkit/fixture-desktop/desktop';
 import { createLocalInput, type LocalInputOptions } from '../../app/input/perform';
 import { CORPUS, asTerminalInput } from './corpus';
 

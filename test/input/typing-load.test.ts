@@ -6,11 +6,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../support/fixture-desktop';
-import { loadAllCores, type CpuLoad } from '../support/cpu-load';
-import { createLocalInput, type InputDriver, type PerformTarget } from '../../app/input/perform';
+import { gridCentre, startFixtureDesktop, type FixtureDesktop } from '../../testkit/fixture-desktop/desktop';
+import { loadAllCores, type CpuLoad } from '../../testkit/cpu-load';
+import { createLocalInput, type InputDriver, } from '../../app/input/perform';
 import { openPasteOwner } from '../../app/input/x11-selection';
 import { listDisplays } from '../../app/screen/displays';
+import type { ActionTarget } from '../../app/screen/geometry';
 import { CORPUS, asTerminalInput } from './corpus';
 
 const run = promisify(execFile);
@@ -20,7 +21,7 @@ const H = 800;
 describe('typing while both cores are busy', () => {
   let desk: FixtureDesktop;
   let input: InputDriver;
-  let target: PerformTarget;
+  let target: ActionTarget;
   let load: CpuLoad;
   const type = (text: string) => input.perform({ action: 'type', text }, target);
   const xclipOut = async (selection: string): Promise<string | null> =>

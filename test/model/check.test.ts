@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { diagnoseEndpoint, normalizeEndpoint, type EndpointReport } from '../../app/model/endpoint';
-import { startFakeVllm, type FakeVllm, type FakeVllmOptions } from '../fake-vllm/server';
+import { diagnoseEndpoint, type EndpointReport } from '../../app/model/check';
+import { normalizeEndpoint } from '../../app/model/endpoint-url';
+import { startFakeVllm, type FakeVllm, type FakeVllmOptions } from '../../testkit/fake-vllm/server';
 
 const MODEL = 'Qwen/Qwen3-VL-8B-Instruct';
 const fakes: FakeVllm[] = [];

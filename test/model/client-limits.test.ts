@@ -10,7 +10,7 @@ import { CUT_OFF_KEEP_CHARS, ModelClient, type ModelEvent, type ModelRequest } f
 import { parseReply } from '../../app/model/parse';
 import { getProfile } from '../../app/model/profiles';
 import { toolsForProfile } from '../../app/model/prompt';
-import { startFakeVllm, type FakeVllm } from '../fake-vllm/server';
+import { startFakeVllm, type FakeVllm } from '../../testkit/fake-vllm/server';
 
 const MODEL = 'Qwen/Qwen3-VL-8B-Instruct';
 const profile = getProfile('qwen3-vl');

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
-import { InlineThinkSplitter, ModelClient, ModelError, type ModelEvent, type ModelRequest } from '../../app/model/client';
+import { ModelClient, ModelError, type ModelEvent, type ModelRequest } from '../../app/model/client';
 import { getProfile } from '../../app/model/profiles';
 import { toolsForProfile, type Turn } from '../../app/model/prompt';
-import { decodeImages, startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply } from '../fake-vllm/server';
+import { decodeImages, startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply } from '../../testkit/fake-vllm/server';
 
 const MODEL = 'Qwen/Qwen3-VL-8B-Instruct';
 const thinking = getProfile('qwen3-vl-thinking');
@@ -153,22 +153,6 @@ describe('inline reasoning split', () => {
     expect(joined(events, 'content')).toBe('Answer');
   });
 
-  it('gives the same split for every way the text can be cut in two', () => {
-    const text = 'think <b>\n</think>\n\nText with </think> inside';
-    for (let cut = 0; cut <= text.length; cut++) {
-      const splitter = new InlineThinkSplitter(true);
-      const events = [...splitter.push(text.slice(0, cut)), ...splitter.push(text.slice(cut)), ...splitter.end()];
-      expect(joined(events, 'reasoning')).toBe('think <b>');
-      expect(joined(events, 'content')).toBe('Text with </think> inside');
-    }
-  });
-
-  it('leaves plain replies of a non-thinking profile as content', () => {
-    const splitter = new InlineThinkSplitter(false);
-    const events = [...splitter.push('<'), ...splitter.push('b>bold</b>'), ...splitter.end()];
-    expect(joined(events, 'content')).toBe('<b>bold</b>');
-    expect(joined(events, 'reasoning')).toBe('');
-  });
 });
 
 describe('cancel', () => {

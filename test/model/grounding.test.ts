@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { classifyGroundingPoint, diagnoseEndpoint, type EndpointReport } from '../../app/model/endpoint';
-import { findColour } from '../support/locate-colour';
-import { decodeImages, startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply, type ScriptContext } from '../fake-vllm/server';
+import { diagnoseEndpoint, type EndpointReport } from '../../app/model/check';
+import { classifyGroundingPoint } from '../../app/model/grounding';
+import { findColour } from '../../testkit/fixture-desktop/locate-colour';
+import { decodeImages, startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply, type ScriptContext } from '../../testkit/fake-vllm/server';
 
 const MODEL = 'Qwen/Qwen3-VL-8B-Instruct';
 const fakes: FakeVllm[] = [];

@@ -13,9 +13,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCommandOutput } from '../../app/cli/parse';
-import { ComputerActionSchema, MobileActionSchema, ZoomInArgsSchema } from '../../app/model/actions';
+import { ComputerActionSchema, MobileActionSchema, ZoomInArgsSchema } from '../../app/base/actions';
 import { getProfile, ProfileSchema, type Profile } from '../../app/model/profiles';
-import { PIECES, prng } from './adversarial-replies';
+import { PIECES, prng } from '../../testkit/adversarial/replies';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CORPUS = ['../fixtures/model-replies', '../fixtures/replies'].flatMap((dir) =>

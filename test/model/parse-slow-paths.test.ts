@@ -6,9 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseCommandOutput, type ParseOutput } from '../../app/cli/parse';
-import { InlineThinkSplitter } from '../../app/model/client';
+import { InlineThinkSplitter } from '../../app/model/think-splitter';
 import { getProfile } from '../../app/model/profiles';
-import { repeat } from './adversarial-replies';
+import { repeat } from '../../testkit/adversarial/replies';
 
 const BUDGET_MS = 1500;
 const profile = getProfile('qwen3-vl');

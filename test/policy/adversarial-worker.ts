@@ -6,8 +6,8 @@
  */
 import { activeDenyRules } from '../../app/policy/default-deny-rules';
 import { classifyRisk } from '../../app/policy/risk';
-import { parseWindowProps } from '../../app/policy/windows';
-import { adversarialCases, adversarialXpropOutputs } from './adversarial-inputs';
+import { parseWindowProps } from '../../app/platform/x11/windows';
+import { adversarialCases, adversarialXpropOutputs } from '../../testkit/adversarial/inputs';
 
 const size = Number(process.argv[2]) || 1 << 20;
 const builtIn = activeDenyRules({ denyRules: [], removedDefaultDenyRules: [] });

@@ -1,6 +1,6 @@
 /**
  * Nothing the model, a page or the screen controls can make the risk check hang: every input of the adversarial
- * corpus (about 1 MB each: test/policy/adversarial-inputs.ts) is classified, with the right level, within a budget
+ * corpus (about 1 MB each: testkit/adversarial/inputs.ts) is classified, with the right level, within a budget
  * that linear matching meets hundreds of times over and the quadratic or exponential behaviour it replaced (80,000
  * newlines took 8 s; `^(a+)+$` on 36 "a"s and "!" never finished) cannot. The check runs in a child process, so a
  * hang is stopped and named rather than freezing the test run. Window titles, which any program chooses, are read
@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { adversarialCases, adversarialXpropOutputs } from './adversarial-inputs';
+import { adversarialCases, adversarialXpropOutputs } from '../../testkit/adversarial/inputs';
 
 /** Per input; the slowest takes well under a second on a loaded 2-core machine. */
 const BUDGET_MS = 20_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision, Proposal, Risk } from '../../app/contract';
-import type { ComputerAction } from '../../app/model/actions';
+import type { ComputerAction } from '../../app/base/actions';
 import { ApprovalPolicy, actionKey, summarizeAction, type Approver } from '../../app/policy/approval';
 import { classifyRisk } from '../../app/policy/risk';
 

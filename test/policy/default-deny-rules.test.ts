@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ApprovalMode, Decision, DenyRule, Proposal } from '../../app/contract';
-import type { ComputerAction } from '../../app/model/actions';
+import type { ComputerAction } from '../../app/base/actions';
 import { ApprovalPolicy, type Approver } from '../../app/policy/approval';
 import { DEFAULT_DENY_RULES, activeDenyRules } from '../../app/policy/default-deny-rules';
 import { classifyRisk, type RiskContext } from '../../app/policy/risk';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DenyRule } from '../../app/contract';
-import type { ComputerAction, MobileAction } from '../../app/model/actions';
+import type { ComputerAction, MobileAction } from '../../app/base/actions';
 import { checkDenyRules, classifyRisk, type RiskContext } from '../../app/policy/risk';
 
 const plain: RiskContext = { instruction: 'Open the settings page and turn on dark mode' };

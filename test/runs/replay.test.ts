@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayPlan } from '../../app/runs/replay';
-import { startFixtureDesktop, type FixtureDesktop } from '../support/fixture-desktop';
+import { startFixtureDesktop, type FixtureDesktop } from '../../testkit/fixture-desktop/desktop';
 import { DISPLAY, EVIL_TEXT, IMAGE, writeClickRun, writeSampleRun, writeTypeRun } from './sample-run';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

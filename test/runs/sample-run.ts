@@ -5,7 +5,7 @@
  */
 import sharp from 'sharp';
 import { RunSettingsSchema, type Proposal, type RunEvent, type RunEventInit } from '../../app/contract';
-import type { ComputerAction } from '../../app/model/actions';
+import type { ComputerAction } from '../../app/base/actions';
 import { getProfile } from '../../app/model/profiles';
 import { classifyRisk } from '../../app/policy/risk';
 import { summarizeAction } from '../../app/policy/describe';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startXvfb, type XDisplay } from '../support/xvfb';
+import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
 import { listDisplays } from '../../app/screen/displays';
 import { captureDisplay } from '../../app/screen/capture';
 import { prepareImage } from '../../app/screen/prepare';
@@ -55,7 +55,7 @@ describe('deskpilot capture', () => {
       expect(run.code).toBe(0);
       const written = await readFile(out);
       const display = (await listDisplays(x.display))[0]!;
-      const expected = await prepareImage(await captureDisplay(display, { xDisplay: x.display }), getProfile(profileId));
+      const expected = await prepareImage(await captureDisplay(display, { xDisplay: x.display }), getProfile(profileId).image);
       expect(written.equals(expected.data)).toBe(true);
       expect(run.stdout).toContain(`${expected.width}x${expected.height} image/png`);
     });

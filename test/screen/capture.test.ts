@@ -5,7 +5,7 @@
  * was drawn.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startXvfb, type XDisplay } from '../support/xvfb';
+import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
 import { listDisplays } from '../../app/screen/displays';
 import { captureDisplay, type Frame } from '../../app/screen/capture';
 import { prepareImage } from '../../app/screen/prepare';
@@ -72,7 +72,7 @@ for (const [width, height] of [
 
     it('prepares the smart-resized image, and a square centre maps back to where it was drawn', async () => {
       for (const profile of [getProfile('qwen3-vl'), getProfile('qwen2.5-vl')]) {
-        const image = await prepareImage(native, profile);
+        const image = await prepareImage(native, profile.image);
         const expected = smartResize({ width, height }, profile.image);
         expect({ width: image.width, height: image.height }).toEqual(expected);
         const decoded = await decodeRgb(image.data);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { globalToImage, modelToGlobal, modelToImage, type CoordinateSpace, type Display } from '../../app/screen/geometry';
-import { parseListMonitors } from '../../app/screen/x11';
+import { parseListMonitors } from '../../app/platform/x11/x11';
 import { smartResize } from '../../app/screen/smart-resize';
 import { getProfile } from '../../app/model/profiles';
 

@@ -69,7 +69,7 @@ describe('two-and-more-monitor X desktop (Xorg dummy driver)', () => {
           expect(() => centreOf(frame.data, frame.width, frame.height, frame.channels, other.color, 0)).toThrow(/no pixel/);
         }
         const profile = getProfile('qwen3-vl');
-        const image = await prepareImage(frame, profile);
+        const image = await prepareImage(frame, profile.image);
         const decoded = await decodeRgb(image.data);
         const c = centreOf(decoded.data, decoded.width, decoded.height, 3, square.color, 0);
         const answer = { x: (c.x / image.width) * 1000, y: (c.y / image.height) * 1000 };

@@ -12,7 +12,7 @@ import { captureDisplay, type Frame } from '../../app/screen/capture';
 import { listDisplays } from '../../app/screen/displays';
 import type { Display } from '../../app/screen/geometry';
 import { labelAt, ScreenReader, type ReadLine, type ReadWord, type TextBox } from '../../app/screen/ocr';
-import { startFixtureDesktop, type FixtureDesktop, type Rect } from '../support/fixture-desktop';
+import { startFixtureDesktop, type FixtureDesktop, type Rect } from '../../testkit/fixture-desktop/desktop';
 
 const centre = (r: Rect) => ({ x: Math.round(r.x + r.width / 2), y: Math.round(r.y + r.height / 2) });
 const inside = (box: TextBox, r: Rect) =>

@@ -45,7 +45,7 @@ describe('prepareImage', () => {
       [7680, 4320], // above the pixel budget: a real downscale
       [60, 40], // below the minimum: a real upscale
     ] as const) {
-      const image = await prepareImage(rgbFrame(w, h, []), profile);
+      const image = await prepareImage(rgbFrame(w, h, []), profile.image);
       const expected = smartResize({ width: w, height: h }, profile.image);
       expect({ width: image.width, height: image.height }).toEqual(expected);
       const meta = await sharp(image.data).metadata();
@@ -59,7 +59,7 @@ describe('prepareImage', () => {
     const frame = rgbFrame(1920, 1080, [square, { x: 10, y: 10, size: 20, color: GREEN }]);
     const display: Display = { id: 0, name: 'synthetic', bounds: { x: 0, y: 0, width: 1920, height: 1080 }, scaleFactor: 1, primary: true };
     for (const profile of [getProfile('qwen3-vl'), getProfile('qwen2.5-vl')]) {
-      const image = await prepareImage(frame, profile);
+      const image = await prepareImage(frame, profile.image);
       const decoded = await decodeRgb(image.data);
       const c = centreOf(decoded.data, decoded.width, decoded.height, 3, RED, 0);
       expect(pixelAt(decoded.data, decoded.width, 3, Math.floor(c.x), Math.floor(c.y))).toEqual(RED);
@@ -78,8 +78,8 @@ describe('prepareImage', () => {
   it('gives the same bytes for an RGB frame and the RGBA frame of the same picture', async () => {
     const frame = rgbFrame(1920, 1080, [{ x: 100, y: 200, size: 50, color: RED }]);
     for (const profile of [getProfile('qwen3-vl'), getProfile('qwen2.5-vl'), withFormat('jpeg')]) {
-      const a = await prepareImage(frame, profile);
-      const b = await prepareImage(toRgba(frame), profile);
+      const a = await prepareImage(frame, profile.image);
+      const b = await prepareImage(toRgba(frame), profile.image);
       expect(b.data.equals(a.data)).toBe(true);
     }
   });
@@ -88,7 +88,7 @@ describe('prepareImage', () => {
     const frame = rgbFrame(800, 600, [{ x: 100, y: 100, size: 100, color: RED }]);
     const magic = { 'image/png': '89504e47', 'image/jpeg': 'ffd8ff', 'image/webp': '52494646' } as const;
     for (const format of ['png', 'jpeg', 'webp'] as const) {
-      const image = await prepareImage(frame, withFormat(format));
+      const image = await prepareImage(frame, withFormat(format).image);
       expect(image.mime).toBe(`image/${format}`);
       expect(image.data.subarray(0, 4).toString('hex').startsWith(magic[image.mime])).toBe(true);
       const decoded = await decodeRgb(image.data);
@@ -102,7 +102,7 @@ describe('prepareImage', () => {
     const profile = getProfile('qwen3-vl');
     const frames = [RED, GREEN, RED, GREEN].map((color, i) => rgbFrame(1920, 1080, [{ x: 100 + i * 300, y: 500, size: 80, color }]));
     const one = async (frame: RawImage, i: number) => {
-      const decoded = await decodeRgb((await prepareImage(frame, profile)).data);
+      const decoded = await decodeRgb((await prepareImage(frame, profile.image)).data);
       const color = i % 2 === 0 ? RED : GREEN;
       const c = centreOf(decoded.data, decoded.width, decoded.height, 3, color, 0);
       expect(Math.round(c.x)).toBe(100 + i * 300 + 40);
@@ -113,7 +113,7 @@ describe('prepareImage', () => {
   });
 
   it('rejects a frame whose data does not match its size, saying so', async () => {
-    await expect(prepareImage({ width: 10, height: 10, channels: 4, data: Buffer.alloc(300) }, getProfile('qwen3-vl'))).rejects.toThrow(
+    await expect(prepareImage({ width: 10, height: 10, channels: 4, data: Buffer.alloc(300) }, getProfile('qwen3-vl').image)).rejects.toThrow(
       /frame data is 300 bytes; 10x10x4 needs 400/,
     );
   });

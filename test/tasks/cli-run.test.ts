@@ -6,8 +6,8 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeGuest } from '../fake-guest/server';
-import { startFakeVllm, type FakeVllm } from '../fake-vllm/server';
+import { startFakeGuest } from '../../testkit/fake-guest/server';
+import { startFakeVllm, type FakeVllm } from '../../testkit/fake-vllm/server';
 import { cli, EXAMPLES, taskPath, tempDir } from './helpers';
 
 let vllm: FakeVllm;

@@ -6,12 +6,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, copyFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ComputerAction } from '../../app/model/actions';
+import type { ComputerAction } from '../../app/base/actions';
 import { DownloadCache } from '../../app/tasks/cache';
-import { GuestDesktop } from '../../app/tasks/guest-desktop';
+import { GuestDesktop } from '../../app/devices/osworld/desktop';
 import { runTasks, type TaskAgent } from '../../app/tasks/runner';
 import { loadTasks } from '../../app/tasks/schema';
-import { startFakeGuest, type FakeGuest } from '../fake-guest/server';
+import { startFakeGuest, type FakeGuest } from '../../testkit/fake-guest/server';
 import { cli, downloadUrls, loadFixture, seededCache, taskPath, tempDir } from './helpers';
 
 let guest: FakeGuest;

@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Desktop, Frame } from '../../app/agent/desktop';
-import { createLocalDesktop } from '../../app/agent/local-desktop';
-import type { ComputerAction } from '../../app/model/actions';
+import type { ComputerUseDesktop, Frame } from '../../app/devices/device';
+import { createLocalDesktop } from '../../app/devices/x11/desktop';
+import type { ComputerAction } from '../../app/base/actions';
 import { DownloadCache } from '../../app/tasks/cache';
 import { buildReport } from '../../app/tasks/results';
 import { runTasks, type BackendOptions, type TaskAgent } from '../../app/tasks/runner';
@@ -20,7 +20,7 @@ import { cli, taskPath, tempDir } from './helpers';
 
 const GRID = { kind: 'grid', size: 1000 } as const;
 
-async function png(desktop: Desktop): Promise<Buffer> {
+async function png(desktop: ComputerUseDesktop): Promise<Buffer> {
   const [display] = await desktop.displays();
   const f = await desktop.capture(display!);
   return sharp(f.data, { raw: { width: f.width, height: f.height, channels: f.channels } }).png().toBuffer();
@@ -128,11 +128,12 @@ describe('tasks run with a scripted agent', { timeout: 180_000 }, () => {
     const picked = tasks.filter((t) => ['c288e301-e626-4b98-a1ab-159dcb162af5', 'fe41f596-a71b-4c2f-9b2f-9dcd40b568c3'].includes(t.id));
     const displays: string[] = [];
     // A capture-only desktop (ImageMagick `import`): nut-js drives one display per process.
-    const importDesktop = async (xDisplay: string): Promise<Desktop> => {
+    const importDesktop = async (xDisplay: string): Promise<ComputerUseDesktop> => {
       displays.push(xDisplay);
       const display = { id: 0, name: xDisplay, bounds: { x: 0, y: 0, width: 800, height: 600 }, scaleFactor: 1, primary: true };
       return {
         kind: 'test-import',
+        tool: 'computer_use',
         displays: async () => [display],
         capture: async (d): Promise<Frame> => {
           const shot = execFileSync('import', ['-display', xDisplay, '-window', 'root', 'png:-']);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { PHONE_PALETTE, startFakeAdb, type FakeAdb, type FakeAdbOptions } from '../../testkit/fake-adb';
-import { findColour } from '../support/locate-colour';
+import { findColour } from '../../testkit/fixture-desktop/locate-colour';
 
 const home = mkdtempSync(join(tmpdir(), 'fake-adb-home-'));
 const fakes: FakeAdb[] = [];

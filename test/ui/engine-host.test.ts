@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BridgeResponse, CurrentRun, RunSummary, SettingsView } from '../../app/bridge';
+import type { BridgeResponse, CurrentRun, RunListItem, SettingsView } from '../../app/host/bridge';
 import type { RunEvent } from '../../app/contract';
 import { EngineHost } from '../../app/host/engine-host';
 import { JsonSettingsStore, MemorySettingsStore } from '../../app/host/settings-store';
-import { startFakeVllm, textOf, type FakeVllm, type Reply } from '../fake-vllm/server';
-import { FakeDesktop } from '../support/fake-desktop';
+import { startFakeVllm, textOf, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
+import { FakeDesktop } from '../../testkit/fake-desktop';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -154,7 +154,7 @@ describe('EngineHost', () => {
     const { runId } = await ok<{ runId: string }>('run.start', { instruction: 'finish at once' });
     await until((e) => e.type === 'run-finished', 'run end');
     await host.idle();
-    const list = await ok<RunSummary[]>('runs.list', {});
+    const list = await ok<RunListItem[]>('runs.list', {});
     expect(list).toEqual([expect.objectContaining({ runId, instruction: 'finish at once', outcome: 'success', steps: 1 })]);
     const details = await ok<{ events: RunEvent[] }>('runs.get', { runId });
     expect(details.events.map((e) => e.type)).toContain('observation');

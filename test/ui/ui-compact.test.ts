@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startFakeVllm, textOf, type FakeVllm, type Reply } from '../fake-vllm/server';
-import { gridCentre, startFixtureDesktop, type FixtureDesktop, type Rect } from '../support/fixture-desktop';
+import { startFakeVllm, textOf, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
+import { gridCentre, startFixtureDesktop, type FixtureDesktop, type Rect } from '../../testkit/fixture-desktop/desktop';
 import { launchViewer, startUi, type UiProcess } from './support';
 
 const WIDTH = 1280;

@@ -7,12 +7,15 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EngineHost } from '../../app/host/engine-host';
 import { MemorySettingsStore } from '../../app/host/settings-store';
 import { startUiServer, type UiServer } from '../../app/host/ws-server';
+import { serveAppRequest } from '../../main/protocol';
+import { contentSecurityPolicy } from '../../main/security';
 import { writeSampleRun } from '../runs/sample-run';
 
 const scratch = mkdtempSync(join(tmpdir(), 'deskpilot-ui-files-'));
@@ -28,6 +31,7 @@ beforeAll(async () => {
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Deskpilot</title>');
   writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log("the UI")');
+  writeFileSync(join(rendererDir, 'assets', 'data.bin'), 'not a file of the UI');
   symlinkSync('/etc/passwd', join(rendererDir, 'assets', 'passwd.js'));
   symlinkSync('/etc', join(rendererDir, 'etc'));
   symlinkSync('app.js', join(rendererDir, 'assets', 'alias.js'));
@@ -62,12 +66,15 @@ afterAll(async () => {
 });
 
 /** One real HTTP GET with the Host header of our choosing (fetch does not let a caller set it). */
-function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+function get(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port: server.port, path, headers }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
   });
@@ -106,7 +113,23 @@ const withToken = (path: string) => `${path}${path.includes('?') ? '&' : '?'}tok
 describe('the UI server, files', () => {
   it('serves the built UI, and a link that stays inside the renderer folder', async () => {
     expect((await get(withToken('/'))).status).toBe(200);
-    expect(await get(withToken('/assets/alias.js'))).toEqual({ status: 200, body: 'console.log("the UI")' });
+    expect(await get(withToken('/assets/alias.js'))).toMatchObject({ status: 200, body: 'console.log("the UI")' });
+  });
+
+  it("serves the page as the desktop app's app:// handler does: the same CSP (plus its WebSocket), the same file types", async () => {
+    const page = await get(withToken('/'));
+    const app = await serveAppRequest(rendererDir, 'app://deskpilot/index.html', contentSecurityPolicy(), (p) => readFile(p));
+    // The bridge's WebSocket under each name the server answers to (bound to 127.0.0.1: that, localhost, 127.0.0.1).
+    const sockets = ['127.0.0.1', 'localhost', '127.0.0.1'].map((name) => `ws://${name}:${server.port}`).join(' ');
+    expect(page.headers['content-security-policy']).toBe(
+      String(app.headers['Content-Security-Policy']).replace("connect-src 'self'", `connect-src 'self' ${sockets}`),
+    );
+    expect(page.headers['content-type']).toBe(app.headers['Content-Type']);
+    const script = await get(withToken('/assets/app.js'));
+    expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    // A file of a type the built UI does not have is served by neither.
+    expect((await get(withToken('/assets/data.bin'))).status).toBe(404);
+    expect((await serveAppRequest(rendererDir, 'app://deskpilot/assets/data.bin', contentSecurityPolicy(), (p) => readFile(p))).status).toBe(404);
   });
 
   it('does not follow a link out of the renderer folder', async () => {

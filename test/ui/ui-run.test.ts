@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { decodeImages, startFakeVllm, textOf, type FakeVllm, type Reply } from '../fake-vllm/server';
-import { gridCentre, startFixtureDesktop, type FixtureDesktop, type Rect } from '../support/fixture-desktop';
+import { decodeImages, startFakeVllm, textOf, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
+import { gridCentre, startFixtureDesktop, type FixtureDesktop, type Rect } from '../../testkit/fixture-desktop/desktop';
 import { launchViewer, startUi, type UiProcess } from './support';
-import { colourGridPoint } from '../support/locate-colour';
+import { colourGridPoint } from '../../testkit/fixture-desktop/locate-colour';
 
 const WIDTH = 1280;
 const HEIGHT = 720;

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startFakeVllm, type FakeVllm } from '../fake-vllm/server';
-import { startXvfb, type XDisplay } from '../support/xvfb';
+import { startFakeVllm, type FakeVllm } from '../../testkit/fake-vllm/server';
+import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
 import { launchViewer, startUi, type UiProcess } from './support';
 
 let display: XDisplay;

@@ -3,7 +3,7 @@
  * (contextBridge; `request` resolves with the host's BridgeResponse); without it we are in the browser UI mode and
  * talk to `deskpilot ui` over its WebSocket. Nothing else in the renderer knows which one it has.
  */
-import type { BridgeRequestInput, BridgeRequestName, BridgeResponse, DeskpilotBridge } from '../../../app/bridge';
+import type { BridgeRequestInput, BridgeRequestName, BridgeResponse, BridgeResult, DeskpilotBridge } from '../../../app/host/bridge';
 import { createWebSocketBridge } from './websocket';
 
 declare global {
@@ -25,13 +25,14 @@ export function getBridge(): DeskpilotBridge {
 }
 
 /** A request whose answer is always a BridgeResponse, whatever the transport did. */
-export async function call<N extends BridgeRequestName, T = unknown>(
+export async function call<N extends BridgeRequestName>(
   target: DeskpilotBridge,
   name: N,
   input: BridgeRequestInput<N>,
-): Promise<BridgeResponse<T>> {
+): Promise<BridgeResponse<BridgeResult<N>>> {
   try {
-    const answer = (await target.request(name, input)) as BridgeResponse<T> | undefined;
+    // A transport that broke may resolve with nothing: checked here, so callers always get an envelope.
+    const answer: BridgeResponse<BridgeResult<N>> | undefined = await target.request(name, input);
     if (answer && typeof answer === 'object' && 'ok' in answer) return answer;
     return { ok: false, error: `the bridge gave no answer to ${name}` };
   } catch (error) {

@@ -9,9 +9,10 @@ import {
   type BridgeRequestInput,
   type BridgeRequestName,
   type BridgeResponse,
+  type BridgeResult,
   type BridgeStatus,
   type DeskpilotBridge,
-} from '../../../app/bridge';
+} from '../../../app/host/bridge';
 import type { RunEvent } from '../../../app/contract';
 
 export function createWebSocketBridge(location: Location = window.location): DeskpilotBridge {
@@ -81,11 +82,12 @@ export function createWebSocketBridge(location: Location = window.location): Des
 
   return {
     kind: 'websocket',
-    request<N extends BridgeRequestName>(name: N, input: BridgeRequestInput<N>): Promise<unknown> {
+    request<N extends BridgeRequestName>(name: N, input: BridgeRequestInput<N>): Promise<BridgeResponse<BridgeResult<N>>> {
       const id = nextId++;
       const frame = JSON.stringify({ id, name, input });
-      return new Promise<BridgeResponse>((resolve) => {
-        inFlight.set(id, resolve);
+      return new Promise((resolve) => {
+        // The host answers request `name` with its declared result (app/host/engine-host.ts types each handler).
+        inFlight.set(id, (response) => resolve(response as BridgeResponse<BridgeResult<N>>));
         if (socket && socket.readyState === WebSocket.OPEN) socket.send(frame);
         else queue.push(frame);
       });

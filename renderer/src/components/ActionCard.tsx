@@ -4,7 +4,7 @@
  * by the engine), and the "Note to the model" field.
  */
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import type { BridgeResponse } from '../../../app/bridge';
+import type { BridgeResponse } from '../../../app/host/bridge';
 import type { Decision, ImageRef } from '../../../app/contract';
 import { imageToModel, modelToImage, type CoordinateSpace } from '../../../app/screen/geometry';
 import type { ProposalView } from '../run-model';

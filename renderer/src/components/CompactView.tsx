@@ -4,7 +4,7 @@
  * Pause / Stop. Its header is the frameless window's drag handle.
  */
 import { useEffect, useState } from 'react';
-import type { BridgeStatus } from '../../../app/bridge';
+import type { BridgeStatus } from '../../../app/host/bridge';
 import type { RunView } from '../run-model';
 import type { DecideFn } from './ActionCard';
 import { CompactLatest } from './CompactLatest';

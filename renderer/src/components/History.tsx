@@ -1,17 +1,9 @@
 /** Run history: past run records, newest first; opening one shows it in the trajectory viewer. */
 import { useCallback, useEffect, useState } from 'react';
-import type { RunSummary } from '../../../app/bridge';
-import type { RunEvent } from '../../../app/contract';
+import type { RunDetails, RunListItem } from '../../../app/host/bridge';
 import { reduceAll, type RunView } from '../run-model';
 import { useRequest } from '../useDeskpilot';
 import { Trace } from './Trace';
-
-interface RunDetails {
-  runId: string;
-  dir: string;
-  events: RunEvent[];
-  problems: string[];
-}
 
 function when(ms: number): string {
   return ms ? new Date(ms).toLocaleString() : 'unknown time';
@@ -42,12 +34,12 @@ export function TrajectoryViewer(props: { details: RunDetails; onBack: () => voi
 
 export function History(props: { refreshKey: string }) {
   const request = useRequest();
-  const [runs, setRuns] = useState<RunSummary[] | null>(null);
+  const [runs, setRuns] = useState<RunListItem[] | null>(null);
   const [open, setOpen] = useState<RunDetails | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(() => {
-    void request<'runs.list', RunSummary[]>('runs.list', {}).then((answer) => {
+    void request('runs.list', {}).then((answer) => {
       if (answer.ok) setRuns(answer.value);
       else setError(answer.error);
     });
@@ -57,7 +49,7 @@ export function History(props: { refreshKey: string }) {
 
   const openRun = async (runId: string) => {
     setError(null);
-    const answer = await request<'runs.get', RunDetails>('runs.get', { runId });
+    const answer = await request('runs.get', { runId });
     if (answer.ok) setOpen(answer.value);
     else setError(answer.error);
   };

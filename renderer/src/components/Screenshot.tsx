@@ -28,7 +28,7 @@ export function useImageSrc(runId: string, image: ImageRef | undefined): { src: 
       return;
     }
     let live = true;
-    void request<'runs.image', { mime: string; base64: string }>('runs.image', { runId, file: image.file }).then((answer) => {
+    void request('runs.image', { runId, file: image.file }).then((answer) => {
       if (!live) return;
       if (answer.ok) {
         const src = `data:${answer.value.mime};base64,${answer.value.base64}`;

@@ -2,14 +2,15 @@
  * Settings: endpoint (with presets), model, API key, profile, approval mode, max steps, display, settle, deny rules
  * (the built-in ones, each removable, and your own). Checked with the contract's schema before saving (the host
  * checks again; deny-rule patterns are compiled with the same RE2 engine that matches them) and shown next to each
- * field; "Check endpoint" shows the server diagnosis (app/model/endpoint.ts). The API key belongs to the endpoint
+ * field; "Check endpoint" shows the server diagnosis (app/model/check.ts). The API key belongs to the endpoint
  * origin it was saved with: the form says which, and another origin gets no key.
  */
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { z } from 'zod';
-import type { SettingsView } from '../../../app/bridge';
-import { APPROVAL_MODES, RunSettingsSchema, endpointOrigin, type DenyRule, type PointData } from '../../../app/contract';
-import type { EndpointReport } from '../../../app/model/endpoint';
+import type { SettingsView } from '../../../app/host/bridge';
+import { APPROVAL_MODES, RunSettingsSchema, endpointOrigin, type DenyRule } from '../../../app/contract';
+import type { EndpointReport } from '../../../app/model/check-report';
+import type { Display } from '../../../app/screen/geometry';
 import { PROFILES } from '../../../app/model/profiles';
 import { DEFAULT_DENY_RULES } from '../../../app/policy/default-deny-rules';
 import { useRequest } from '../useDeskpilot';
@@ -229,17 +230,17 @@ export function Settings() {
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [report, setReport] = useState<EndpointReport | null>(null);
   const [checking, setChecking] = useState(false);
-  const [displays, setDisplays] = useState<Array<{ id: number; name: string; bounds: { width: number; height: number } & PointData; primary: boolean }>>([]);
+  const [displays, setDisplays] = useState<Display[]>([]);
   const presetId = useId();
 
   useEffect(() => {
-    void request<'settings.get', SettingsView>('settings.get', {}).then((answer) => {
+    void request('settings.get', {}).then((answer) => {
       if (answer.ok) {
         setView(answer.value);
         setForm(formFrom(answer.value));
       } else setMessage({ kind: 'error', text: answer.error });
     });
-    void request<'displays.list', typeof displays>('displays.list', {}).then((answer) => {
+    void request('displays.list', {}).then((answer) => {
       if (answer.ok) setDisplays(answer.value);
     });
   }, [request]);
@@ -283,7 +284,7 @@ export function Settings() {
       setMessage({ kind: 'error', text: `Not saved: fix the marked field${Object.keys(found).length > 1 ? 's' : ''}.` });
       return;
     }
-    const answer = await request<'settings.save', SettingsView>('settings.save', {
+    const answer = await request('settings.save', {
       ...(valuesOf(form) as object),
       ...(form.apiKey ? { apiKey: form.apiKey } : {}),
     });
@@ -304,7 +305,7 @@ export function Settings() {
   };
 
   const forgetKey = async () => {
-    const answer = await request<'settings.save', SettingsView>('settings.save', { apiKey: null });
+    const answer = await request('settings.save', { apiKey: null });
     if (answer.ok) {
       setView(answer.value);
       setMessage({ kind: 'ok', text: 'API key forgotten.' });
@@ -318,7 +319,7 @@ export function Settings() {
     }
     setChecking(true);
     setReport(null);
-    const answer = await request<'endpoint.check', EndpointReport>('endpoint.check', {
+    const answer = await request('endpoint.check', {
       endpoint: form.endpoint.trim(),
       ...(form.model.trim() ? { model: form.model.trim() } : {}),
       ...(form.apiKey ? { apiKey: form.apiKey } : {}),

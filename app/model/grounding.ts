@@ -1,0 +1,204 @@
+/**
+ * The grounding probe of the endpoint check: which coordinate space a model clicks in. It is shown a red square
+ * through the same client, system prompt and tools a run uses, and its click is compared with the square's place
+ * on the 0..1000 grid and in pixels.
+ */
+import type { EndpointReport, GroundingReport } from './check-report';
+import { ModelClient } from './client';
+import { boundedSignal } from './endpoint-url';
+import { parseReply } from './parse';
+import { DEFAULT_PROFILE_ID, getProfile, type Profile } from './profiles';
+import { toolsForProfile } from './prompt';
+
+/** What the probe needs of the check's options. */
+export interface GroundingOptions {
+  apiKey?: string;
+  /** The profile the person means to use (default qwen3-vl): the probe checks its coordinate space. */
+  profile?: string;
+  /** Bound for the probe's request. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The probe screenshot: light grey with one red square off-centre and off the diagonal, so a point in the 0..1000
+ * grid and a point in pixels land far apart. Both sides are multiples of 224 (= 28 x 32): smart resize leaves the
+ * image as it is for Qwen2.5-VL (factor 28) and Qwen3-VL (factor 32), so "pixels of the image the model saw" are
+ * the pixels of this image.
+ */
+const GROUNDING_IMAGE = { width: 1344, height: 896 } as const;
+const GROUNDING_SQUARE = { cx: 1030, cy: 250, side: 60 } as const;
+/** Pixels around the square that still count as on it (a model aims at the square, not its exact centre). */
+const GROUNDING_MARGIN = 15;
+const GROUNDING_INSTRUCTION = 'Click the red square.';
+
+function groundingExpected(): GroundingReport['expected'] {
+  const { cx, cy } = GROUNDING_SQUARE;
+  return {
+    grid: [Math.round((cx / GROUNDING_IMAGE.width) * 1000), Math.round((cy / GROUNDING_IMAGE.height) * 1000)],
+    pixels: [cx, cy],
+  };
+}
+
+export function skippedGrounding(profile: string, reason: string): GroundingReport {
+  return {
+    result: 'skipped',
+    profile,
+    expected: groundingExpected(),
+    imageSize: { ...GROUNDING_IMAGE },
+    reason,
+  };
+}
+
+async function groundingPng(): Promise<string> {
+  // Loaded here only: `deskpilot check` without a vision model, and the CLI's start, do not pay for sharp.
+  const { default: sharp } = await import('sharp');
+  const { cx, cy, side } = GROUNDING_SQUARE;
+  const square = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 230, g: 20, b: 20 } } })
+    .png()
+    .toBuffer();
+  const png = await sharp({
+    create: { width: GROUNDING_IMAGE.width, height: GROUNDING_IMAGE.height, channels: 3, background: { r: 225, g: 225, b: 225 } },
+  })
+    .composite([{ input: square, left: cx - side / 2, top: cy - side / 2 }])
+    .png()
+    .toBuffer();
+  return png.toString('base64');
+}
+
+/** The point is on the square (with the margin), in pixels of the probe image. */
+function onSquare(x: number, y: number): boolean {
+  const { cx, cy, side } = GROUNDING_SQUARE;
+  const half = side / 2 + GROUNDING_MARGIN;
+  return Math.abs(x - cx) <= half && Math.abs(y - cy) <= half;
+}
+
+/** Where a model's point falls: a grid of 1000 or 999 (under 1.4 px apart here), pixels, or neither. */
+export function classifyGroundingPoint(point: [number, number]): 'grid' | 'absolute' | 'missed' {
+  const [x, y] = point;
+  const { width, height } = GROUNDING_IMAGE;
+  for (const grid of [1000, 999]) {
+    if (onSquare((x / grid) * width, (y / grid) * height)) return 'grid';
+  }
+  if (onSquare(x, y)) return 'absolute';
+  return 'missed';
+}
+
+/** The built-in profile for the same tool in the other coordinate space. */
+function profileFor(space: 'grid' | 'absolute', chosen: Profile): string {
+  if (chosen.coordinates.kind === space) return chosen.id;
+  if (space === 'absolute') return chosen.tool === 'mobile_use' ? 'qwen2.5-vl-mobile' : 'qwen2.5-vl';
+  return chosen.tool === 'mobile_use' ? 'qwen3-vl-mobile' : 'qwen3-vl';
+}
+
+function describeSpace(profile: Profile): string {
+  return profile.coordinates.kind === 'grid'
+    ? `the 0..${profile.coordinates.size} grid`
+    : 'absolute pixels of the screenshot';
+}
+
+/**
+ * Show the model a red square through the same client and tools a run uses, and see which coordinate space its
+ * click is in. Bounded by the probe timeout; a failure becomes `skipped` with the reason and a note, never an
+ * exception (except an abort through `o.signal`).
+ */
+export async function probeGrounding(
+  baseUrl: string,
+  model: string | undefined,
+  report: EndpointReport,
+  o: GroundingOptions,
+): Promise<GroundingReport> {
+  const spec = o.profile ?? DEFAULT_PROFILE_ID;
+  if (model === undefined) return skippedGrounding(spec, 'no model name is known');
+  let profile: Profile;
+  try {
+    profile = getProfile(spec);
+  } catch (error) {
+    return skippedGrounding(spec, (error as Error).message);
+  }
+  const grounding: GroundingReport = {
+    result: 'skipped',
+    profile: profile.id,
+    expected: groundingExpected(),
+    imageSize: { ...GROUNDING_IMAGE },
+  };
+  const timeoutMs = o.timeoutMs ?? 60_000;
+  try {
+    const base64 = await groundingPng();
+    const client = new ModelClient({
+      endpoint: baseUrl,
+      model,
+      apiKey: o.apiKey,
+      timeoutMs,
+      maxRetries: 0,
+      mode: report.mode ?? 'auto',
+      streaming: false,
+    });
+    const done = await client.complete({
+      profile,
+      system: profile.systemPrompt,
+      turns: [
+        {
+          role: 'user',
+          parts: [
+            { type: 'image', mime: 'image/png', base64 },
+            { type: 'text', text: GROUNDING_INSTRUCTION },
+          ],
+        },
+      ],
+      tools: toolsForProfile(profile, GROUNDING_IMAGE),
+      signal: boundedSignal(timeoutMs, o.signal),
+    });
+    // Parsed as absolute without an image size, so a point outside the profile's space is still read, not refused.
+    const lenient: Profile = { ...profile, coordinates: { kind: 'absolute' } };
+    const parsed = parseReply(done.message, lenient);
+    const first = parsed.calls[0];
+    if (!first) {
+      grounding.result = 'no-call';
+      grounding.reason = parsed.errors[0] ?? `the model answered in prose: "${snippetOf(parsed.text)}"`;
+      report.notes.push(
+        `Grounding probe: the model did not call ${profile.tool} when asked to click a red square (${grounding.reason}), so its coordinate space is unknown.`,
+      );
+      return grounding;
+    }
+    const coordinate = (first.arguments as { coordinate?: unknown }).coordinate;
+    if (!Array.isArray(coordinate) || coordinate.length !== 2 || !coordinate.every((n) => typeof n === 'number')) {
+      grounding.result = 'missed';
+      grounding.reason = `the first call was ${JSON.stringify(first.arguments)}, with no point to click`;
+      report.notes.push(`Grounding probe: asked to click a red square, the model made no click (${grounding.reason}).`);
+      return grounding;
+    }
+    const point: [number, number] = [coordinate[0] as number, coordinate[1] as number];
+    grounding.point = point;
+    const result = classifyGroundingPoint(point);
+    grounding.result = result;
+    if (result === 'missed') {
+      const { grid, pixels } = grounding.expected;
+      const fractions = point.every((n) => n >= 0 && n <= 1) ? ' It looks like 0..1 fractions, which no profile reads.' : '';
+      report.notes.push(
+        `Grounding probe: the model clicked (${point.join(', ')}), on neither the red square's grid position (${grid.join(', ')}) nor its pixels (${pixels.join(', ')}); its clicks may land in the wrong place.${fractions}`,
+      );
+      return grounding;
+    }
+    grounding.suggestedProfile = profileFor(result, profile);
+    if (profile.coordinates.kind !== result) {
+      const answers = result === 'grid' ? 'the 0..1000 grid' : 'absolute pixels';
+      report.problems.push({
+        problem: `Asked to click a red square, the model answered (${point.join(', ')}) in ${answers}, but the profile ${profile.id} reads ${describeSpace(profile)}, so its clicks would land in the wrong place.`,
+        fix: `This model answers in ${answers}: use --profile ${grounding.suggestedProfile}.`,
+      });
+    }
+    return grounding;
+  } catch (error) {
+    if (o.signal?.aborted) throw o.signal.reason ?? error;
+    const message = (error as Error)?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error)?.message ?? String(error);
+    grounding.reason = `the probe failed: ${message}`;
+    report.notes.push(`Grounding probe skipped: ${message}`);
+    return grounding;
+  }
+}
+
+function snippetOf(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 80 ? `${flat.slice(0, 80)}...` : flat;
+}
