@@ -3,7 +3,7 @@
  * missing ones with apt-get, through sudo when not root). What each is for is said here, once.
  */
 import { spawnSync } from 'node:child_process';
-import type { Check } from './doctor';
+import type { Check } from './machine-check';
 
 export interface AppPackage {
   package: string;

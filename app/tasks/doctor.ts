@@ -7,14 +7,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { appPackageChecks } from './app-packages';
 
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  fix?: string;
-  /** A missing optional item only limits some tasks. */
-  optional?: boolean;
-}
+import type { Check } from './machine-check';
+
+export type { Check };
 
 function which(name: string): string | null {
   for (const dir of (process.env.PATH ?? '').split(':')) {

@@ -5,8 +5,6 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DownloadCache } from './cache';
-import type { Environment } from './environment';
 import { UnsupportedError } from './errors';
 import { OFFICE_GETTERS } from './office';
 import type { GetterConfig } from './schema';
@@ -15,19 +13,14 @@ import { IMAGE_GETTERS } from './apps/images';
 import { VLC_GETTERS } from './apps/vlc';
 import { MISC_GETTERS } from './apps/misc';
 
-export interface GetterContext {
-  env: Environment;
-  cache: DownloadCache;
-  /** Per-task scratch directory where vm_file / cloud_file copies land. */
-  workDir: string;
-  now?: () => Date;
-}
+import type { Getter, GetterContext } from './evaluator-types';
+
+export type { Getter, GetterContext };
 
 export class GetterFileNotFound extends Error {
   override name = 'GetterFileNotFound';
 }
 
-export type Getter = (ctx: GetterContext, config: GetterConfig) => Promise<unknown>;
 
 type Dict = Record<string, unknown>;
 

@@ -12,16 +12,16 @@ import { CHROME_METRICS } from './apps/chrome';
 import { IMAGE_METRICS } from './apps/images';
 import { VLC_METRICS } from './apps/vlc';
 import { THUNDERBIRD_METRICS } from './apps/thunderbird';
-import { ARCHIVE_METRICS } from './apps/archives';
+import { archiveMetrics } from './apps/archives';
 import { MISC_METRICS } from './apps/misc';
 
 export { matchValueToRule };
 
 import { OFFICE_METRICS } from './office';
 
-/** Metrics that read files through a library (images, archives, audio, office documents with images, PDFs) return a
-    promise; the evaluator awaits. */
-export type Metric = (result: unknown, expected: unknown, options: Record<string, unknown>) => number | Promise<number>;
+import type { Metric } from './evaluator-types';
+
+export type { Metric };
 
 type Dict = Record<string, unknown>;
 
@@ -300,7 +300,7 @@ export const METRICS: Record<string, Metric> = {
   ...IMAGE_METRICS,
   ...VLC_METRICS,
   ...THUNDERBIRD_METRICS,
-  ...ARCHIVE_METRICS,
+  ...archiveMetrics((name) => METRICS[name]),
   ...MISC_METRICS,
 
   // Office documents (app/tasks/office/).

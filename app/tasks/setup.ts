@@ -6,9 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sleep } from '../base/sleep';
-import type { Size } from '../screen/geometry';
-import type { DownloadCache } from './cache';
-import type { Environment } from './environment';
 import { SetupError, UnsupportedError } from './errors';
 import { STEP_ALIASES, StepParamSchemas, type Step } from './schema';
 import { CHROME_STEPS } from './apps/chrome';
@@ -21,23 +18,9 @@ export const UNSUPPORTED_STEPS: Record<string, string> = {
   change_wallpaper: 'GNOME wallpaper',
 };
 
-export interface SetupContext {
-  env: Environment;
-  cache: DownloadCache;
-  /** Screen size for the {SCREEN_WIDTH} family of placeholders. */
-  screen: Size;
-  /** Substituted for {CLIENT_PASSWORD}; OSWorld's images use "password". */
-  password?: string;
-  /** Where relative `upload_file` local paths are resolved (OSWorld: the harness's working directory). */
-  localRoot?: string;
-  log?: (line: string) => void;
-  signal?: AbortSignal;
-  /** Seconds to wait for the window of an `open`ed file. */
-  openWaitSeconds?: number;
-}
+import type { AppStep, SetupContext } from './evaluator-types';
 
-/** A setup step of an app domain (app/tasks/apps/): its parameters as the task gives them. */
-export type AppStep = (params: Record<string, unknown>, ctx: SetupContext, where: string) => Promise<void>;
+export type { AppStep, SetupContext };
 
 /** The app domains' setup steps, one registry per app. */
 export const APP_STEPS: Record<string, AppStep> = {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import * as tar from 'tar';
 import yauzl from 'yauzl';
 import { UnsupportedError } from '../errors';
-import type { Metric } from '../metrics';
+import type { Metric } from '../evaluator-types';
 import { isFile } from './util';
 
 /** Every member of a zip file: name -> bytes (directories left out). Members are read whole: archives of a task. */
@@ -87,7 +87,11 @@ const FILE_TYPE_METRIC: Record<string, string> = {
   video: 'compare_videos',
 };
 
-export const ARCHIVE_METRICS: Record<string, Metric> = {
+/**
+ * The archive metrics. compare_archive scores each member with another metric (by file type), which it finds
+ * through `lookup` - the whole registry, handed in by metrics.ts (importing it here would be a cycle).
+ */
+export const archiveMetrics = (lookup: (name: string) => Metric | undefined): Record<string, Metric> => ({
   compare_zip_files: async (actual, expected) => {
     if (!actual) return 0;
     if (!isFile(actual) || !isFile(expected)) return 0;
@@ -107,9 +111,7 @@ export const ARCHIVE_METRICS: Record<string, Metric> = {
     const { file_path: filePath = '', file_type: fileType = 'text', ...rest } = options as Record<string, unknown>;
     const metricName = FILE_TYPE_METRIC[String(fileType)];
     if (!metricName) throw new Error(`compare_archive: not support file type: ${String(fileType)}`);
-    // Imported here: this module is part of the registry that metrics.ts builds.
-    const { METRICS } = await import('../metrics');
-    const compare = METRICS[metricName];
+    const compare = lookup(metricName);
     if (!compare) throw new UnsupportedError(`compare_archive with file_type ${String(fileType)} (metric ${metricName})`);
     const work = await mkdtemp(path.join(os.tmpdir(), 'deskpilot-archive-'));
     try {
@@ -130,4 +132,4 @@ export const ARCHIVE_METRICS: Record<string, Metric> = {
       await rm(work, { recursive: true, force: true });
     }
   },
-};
+});

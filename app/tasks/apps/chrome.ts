@@ -18,10 +18,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { parse as parseHtml } from 'parse5';
 import { SetupError, UnsupportedError } from '../errors';
-import type { Getter, GetterContext } from '../getters';
-import type { Metric } from '../metrics';
+import type { Getter, GetterContext } from '../evaluator-types';
+import type { Metric } from '../evaluator-types';
 import { pyRegex, readText } from '../pyvalues';
-import type { AppStep } from '../setup';
+import type { AppStep } from '../evaluator-types';
 import { activeTab, closeTab, ensureBrowser, listTabs, openTab, tabInfo, waitForLoad, withBrowser, type Tab } from './chrome-cdp';
 import { copyOut, destPath, dict, isFile, list, str, truthy, type Dict } from './util';
 

@@ -9,8 +9,8 @@ import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Getter } from '../getters';
-import type { Metric } from '../metrics';
+import type { Getter } from '../evaluator-types';
+import type { Metric } from '../evaluator-types';
 import { ssimInterleaved } from './ssim';
 import { copyOut, destPath, dict, isFile, str } from './util';
 

@@ -4,7 +4,7 @@
  * folder files compared message by message.
  */
 import { readFile } from 'node:fs/promises';
-import type { Metric } from '../metrics';
+import type { Metric } from '../evaluator-types';
 import { pyEquals } from '../pyvalues';
 import { matchValueToRule } from '../rules';
 import { dict, isFile, list, type Dict } from './util';

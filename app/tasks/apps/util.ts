@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { GetterContext } from '../getters';
+import type { GetterContext } from '../evaluator-types';
 
 export type Dict = Record<string, unknown>;
 

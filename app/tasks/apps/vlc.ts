@@ -8,9 +8,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { DOMParser } from '@xmldom/xmldom';
 import xpath from 'xpath';
 import type { Environment } from '../environment';
-import type { Getter } from '../getters';
+import type { Getter } from '../evaluator-types';
 import { GuestEnvironment } from '../guest-env';
-import type { Metric } from '../metrics';
+import type { Metric } from '../evaluator-types';
 import { copyOut, destPath, dict, isFile, type Dict } from './util';
 
 /** OSWorld's vlc_port. */

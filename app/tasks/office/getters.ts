@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UnsupportedError } from '../errors';
-import type { Getter, GetterContext } from '../getters';
+import type { Getter, GetterContext } from '../evaluator-types';
 import { lastRowAsStrings, readExcelFrame } from './frame';
 import { attr, descendants, kids, NS, OfficeFileError, Package, parseXml } from './ooxml';
 import { Workbook } from './workbook';
