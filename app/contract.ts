@@ -260,6 +260,8 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     screen2: PointSchema.optional(),
     ok: z.boolean(),
     error: z.string().optional(),
+    /** How it was done, in words (PerformResult.note). */
+    note: z.string().optional(),
   }),
   z.object({
     ...base,

@@ -15,6 +15,8 @@ export interface FakeDesktopOptions {
   static?: boolean;
   /** Milliseconds a `type` action takes (it ends early on abort). */
   typeMs?: number;
+  /** What `perform` of a `type` says (PerformResult note and warning), as a real desktop's typing would. */
+  typeResult?: Pick<PerformResult, 'note' | 'warning'>;
 }
 
 abstract class FakeScreen<A extends ComputerAction | MobileAction> {
@@ -58,7 +60,7 @@ abstract class FakeScreen<A extends ComputerAction | MobileAction> {
     this.performed.push({ action, target });
     if (!this.options.static) this.shade = (this.shade + 40) % 256;
     const map = ([x, y]: readonly [number, number]) => modelToGlobal({ x, y }, target.space, target.display, target.imageSize);
-    const result: PerformResult = {};
+    const result: PerformResult = action.action === 'type' ? { ...this.options.typeResult } : {};
     if ('coordinate' in action && action.coordinate) result.screen = map(action.coordinate);
     if ('coordinate2' in action) result.screen2 = map(action.coordinate2);
     return result;

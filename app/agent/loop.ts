@@ -334,9 +334,11 @@ export class AgentRun {
           ...(performed.screen ? { screen: performed.screen } : {}),
           ...(performed.screen2 ? { screen2: performed.screen2 } : {}),
           ok: true,
+          ...(performed.note ? { note: performed.note } : {}),
         });
         this.lastPerformed = action;
         resultText = decision.kind === 'edit' ? `The user changed this action; performed instead: ${JSON.stringify(action)}` : 'Performed.';
+        if (performed.warning) resultText += ` Note: ${performed.warning}.`;
       } catch (error) {
         control.checkStopped();
         const message = errorMessage(error);

@@ -66,6 +66,16 @@ export function createEventPrinter(out: NodeJS.WritableStream = process.stdout):
         endStream();
         out.write(`  note: ${event.message}\n`);
         break;
+      case 'screen-text':
+        // Only what changes what the person sees: the screen text could not be read, or it addresses the agent.
+        if (event.status === 'unavailable') {
+          endStream();
+          out.write(dim(`  screen text unavailable${event.error ? ` (${event.error})` : ''}: actions are described by their coordinates only\n`));
+        } else if (event.injection) {
+          endStream();
+          out.write(`  the screen shows text addressed to the agent: “${event.injection}”; every action needs your approval while it is in view\n`);
+        }
+        break;
       case 'proposal': {
         endStream();
         const risk =
@@ -82,7 +92,7 @@ export function createEventPrinter(out: NodeJS.WritableStream = process.stdout):
         }
         break;
       case 'action':
-        out.write(event.ok ? dim('     done\n') : `     failed: ${event.error}\n`);
+        out.write(event.ok ? dim(`     done${event.note ? ` (${event.note})` : ''}\n`) : `     failed: ${event.error}\n`);
         break;
       case 'loop-detected':
         endStream();

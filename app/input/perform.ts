@@ -45,6 +45,8 @@ export class ActionAborted extends Error {
 
 /** Pause between the clicks of a double/triple click: well inside any double-click interval. */
 const MULTI_CLICK_GAP_MS = 25;
+/** A pointer move waits this long after the last button release (moveTo says why). */
+const RELEASE_BEFORE_MOVE_MS = 40;
 /** Pause between the wheel steps of one scroll, so that smooth-scrolling applications count each one. */
 const SCROLL_STEP_GAP_MS = 8;
 /** A drag moves in this many steps at most, pausing DRAG_STEP_MS between them. */
@@ -125,9 +127,12 @@ export async function createLocalInput(options: LocalInputOptions = {}): Promise
     heldButtons.add(button);
     await mouse.pressButton(button);
   };
+  /** When a button was last released (see moveTo). */
+  let releasedAt = 0;
   const releaseButton = async (button: number): Promise<void> => {
     heldButtons.delete(button);
     await mouse.releaseButton(button);
+    releasedAt = performance.now();
   };
   const click = async (button: number, count: number, signal?: AbortSignal): Promise<void> => {
     for (let i = 0; i < count; i++) {
@@ -176,7 +181,12 @@ export async function createLocalInput(options: LocalInputOptions = {}): Promise
   const point = (coordinate: readonly [number, number], target: ActionTarget): Point =>
     modelToGlobal({ x: coordinate[0], y: coordinate[1] }, target.space, target.display, target.imageSize);
 
+  // The X server queues XTest button events but moves the pointer at once (a warp): a move right after a release
+  // can overtake it, so the release - and the click - lands at the new point (seen in a replay with no delay under
+  // load: the click went to the common parent of two buttons). A move waits until the release has had its moment.
   const moveTo = async (p: Point): Promise<void> => {
+    const since = performance.now() - releasedAt;
+    if (since < RELEASE_BEFORE_MOVE_MS) await sleep(RELEASE_BEFORE_MOVE_MS - since);
     await mouse.setPosition(p);
   };
 
@@ -306,8 +316,9 @@ export async function createLocalInput(options: LocalInputOptions = {}): Promise
             },
             { method: typing, pasteKeys: options.pasteKeys, xDisplay, signal },
           );
-          // Which route delivered which part (paste, keystrokes), in words.
-          return { note: result.note };
+          // Which route delivered which part (paste, keystrokes), in words; a part typed by keystrokes because a paste
+          // was not collected may differ (symbols, non-ASCII), which the model should know.
+          return result.parts.some((p) => p.reason) ? { note: result.note, warning: result.note } : { note: result.note };
         }
         case 'wait': {
           await sleep(action.time * 1000, signal);

@@ -21,6 +21,7 @@ interface StepView {
   reply?: EventOf<'model-reply'>;
   feedback: string[];
   notices: string[];
+  screenText?: EventOf<'screen-text'>;
   proposals: Proposal[];
   decisions: Map<string, EventOf<'decision'>>;
   actions: Map<string, EventOf<'action'>>;
@@ -77,6 +78,9 @@ function groupSteps(events: RunEvent[]): StepView[] {
         break;
       case 'notice':
         view(event.step).notices.push(event.message);
+        break;
+      case 'screen-text':
+        view(event.step).screenText = event;
         break;
       case 'proposal':
         stepOfProposal.set(event.proposal.id, event.proposal.step);
@@ -203,7 +207,8 @@ function renderAction(action: EventOf<'action'> | undefined): string {
   if (!action) return '<span class="muted">not performed</span>';
   if (!action.ok) return `<span class="bad">failed</span>: ${escapeHtml(action.error ?? 'unknown error')}`;
   const second = action.screen2 ? `, second point ${fmtPoint(action.screen2)}` : '';
-  return `<span class="ok">performed</span>${action.screen ? ` at ${fmtPoint(action.screen)}` : ''}${second}`;
+  const note = action.note ? ` <span class="muted">(${escapeHtml(action.note)})</span>` : '';
+  return `<span class="ok">performed</span>${action.screen ? ` at ${fmtPoint(action.screen)}` : ''}${second}${note}`;
 }
 
 function renderProposals(step: StepView): string {
@@ -248,6 +253,12 @@ function renderStep(dir: string, step: StepView, space: CoordinateSpace | null):
   for (const error of step.reply?.errors ?? []) parts.push(`<p class="problem">Reply error: ${escapeHtml(error)}</p>`);
   for (const retry of step.retries) parts.push(`<p class="warn">Retry ${retry.attempt}: ${escapeHtml(retry.error)}</p>`);
   for (const message of step.notices) parts.push(`<p class="muted">Note: ${escapeHtml(message)}</p>`);
+  const seen = step.screenText;
+  if (seen?.status === 'unavailable') {
+    parts.push(`<p class="muted">Screen text unavailable${seen.error ? ` (${escapeHtml(seen.error)})` : ''}: actions were described by their coordinates only.</p>`);
+  } else if (seen?.injection) {
+    parts.push(`<p class="warn">The screen showed text addressed to the agent: “${escapeHtml(seen.injection)}”.</p>`);
+  }
   for (const message of step.feedback) parts.push(`<p class="warn">Feedback to the model: ${escapeHtml(message)}</p>`);
   for (const loop of step.loops) {
     parts.push(`<p class="warn">Loop detected: “${escapeHtml(loop.summary)}” proposed ${loop.repeats} times on an unchanged screen.</p>`);

@@ -34,7 +34,10 @@ export interface PerformResult {
   screen?: Point;
   /** The second point (drag start, swipe end) when there is one. */
   screen2?: Point;
+  /** How it was done, in words (shown to the person: "12 wheel steps down", "all 30 characters pasted"). */
   note?: string;
+  /** Something the model should know: it did not go quite as asked (e.g. text typed by keystrokes after a paste failed). */
+  warning?: string;
 }
 
 /** The extent of the model's space along each axis: the grid size, or the sent image's pixel size. */

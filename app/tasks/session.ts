@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { sleep } from '../base/sleep';
 import type { Size } from '../screen/geometry';
 import { LocalEnvironment } from './local-env';
-import { startXvfb, type XDisplay } from './xvfb';
+import { startXvfb, type XDisplay } from '../platform/x11/xvfb';
 
 const RC_XML = path.join(path.dirname(fileURLToPath(import.meta.url)), 'resources', 'openbox-rc.xml');
 

@@ -9,7 +9,7 @@ export interface ProposalView {
   awaiting: boolean;
   decision?: Decision;
   decidedBy?: string;
-  result?: { ok: boolean; error?: string; action: Record<string, unknown> };
+  result?: { ok: boolean; error?: string; note?: string; action: Record<string, unknown> };
 }
 
 export interface StepView {
@@ -134,7 +134,7 @@ export function reduceRun(current: RunView | null, event: RunEvent): RunView {
     case 'action':
       return withProposal(view, event.proposalId, (p) => ({
         ...p,
-        result: { ok: event.ok, action: event.action, ...(event.error ? { error: event.error } : {}) },
+        result: { ok: event.ok, action: event.action, ...(event.error ? { error: event.error } : {}), ...(event.note ? { note: event.note } : {}) },
       }));
     case 'answer':
       return withStep(view, event.step, (s) => ({ ...s, answer: event.text }));

@@ -256,6 +256,20 @@ describe('agent loop', () => {
     expect(desktop.performed).toHaveLength(4);
   });
 
+  it('tells the model when typing did not go as asked, and shows the person how each action was done', async () => {
+    const note = 'characters 1-5 typed with keystrokes (the paste was not collected within 3 s); keystrokes may change symbols and non-ASCII text';
+    const { run, server, events } = await setup({
+      script: [{ toolCalls: [{ name: 'computer_use', arguments: { action: 'type', text: 'héllo' } }] }, click(5, 5), terminate()],
+      desktop: { typeResult: { note, warning: note } },
+    });
+    await run.start();
+    const actions = events.filter((e) => e.type === 'action');
+    expect(actions[0]).toMatchObject({ ok: true, note });
+    // The type's result carries the warning; the click's plain "Performed." does not.
+    expect(textOf(server.chatRequests()[1]!.body)).toContain(`Performed. Note: ${note}.`);
+    expect(textOf(server.chatRequests()[2]!.body).split(`Note: ${note}`).length).toBe(2);
+  });
+
   it('an answer ends the run with the answer', async () => {
     const { run } = await setup({
       script: [{ toolCalls: [{ name: 'computer_use', arguments: { action: 'answer', text: '42 files' } }] }],

@@ -32,8 +32,7 @@ export const ENGINE_LAYERS: readonly Layer[] = [
   },
   {
     name: 'platform',
-    // app/tasks/xvfb.ts is an X11 adapter that still lives with the task runner.
-    paths: ['app/platform/', 'app/tasks/xvfb.ts'],
+    paths: ['app/platform/'],
     what: 'OS adapters: X11 tools and window probe, the nut-js loader, the process reaper',
   },
   { name: 'screen', paths: ['app/screen/'], what: 'displays, capture, THE coordinate mapper, smart resize and encoding, OCR' },
@@ -95,7 +94,7 @@ export function layerOf(file: string): string | null {
   for (const layer of [...ENGINE_LAYERS, ...SHELLS]) {
     for (const p of layer.paths) {
       const hit = p.endsWith('/') ? file.startsWith(p) : file === p;
-      // The longest matching entry wins: app/tasks/xvfb.ts over app/tasks/.
+      // The longest matching entry wins (a file listed on its own over its folder).
       if (hit && (!best || p.length > best.length)) best = { name: layer.name, length: p.length };
     }
   }

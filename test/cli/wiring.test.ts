@@ -18,7 +18,7 @@ import { modelToGlobal } from '../../app/screen/geometry';
 import { preparedSize } from '../../app/screen/prepare';
 import { startFakeGuest, type FakeGuest } from '../../testkit/fake-guest/server';
 import { startFakeVllm, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
-import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
+import { startXvfb, type XDisplay } from '../../app/platform/x11/xvfb';
 import { startUi } from '../ui/support';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

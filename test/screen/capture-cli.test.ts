@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
+import { startXvfb, type XDisplay } from '../../app/platform/x11/xvfb';
 import { listDisplays } from '../../app/screen/displays';
 import { captureDisplay } from '../../app/screen/capture';
 import { prepareImage } from '../../app/screen/prepare';

@@ -5,7 +5,7 @@
  * was drawn.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
+import { startXvfb, type XDisplay } from '../../app/platform/x11/xvfb';
 import { listDisplays } from '../../app/screen/displays';
 import { captureDisplay, type Frame } from '../../app/screen/capture';
 import { prepareImage } from '../../app/screen/prepare';

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startFakeVllm, type FakeVllm } from '../../testkit/fake-vllm/server';
-import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
+import { startXvfb, type XDisplay } from '../../app/platform/x11/xvfb';
 import { launchViewer, startUi, type UiProcess } from './support';
 
 let display: XDisplay;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { startXvfb, type XDisplay } from '../../app/tasks/xvfb';
+import { startXvfb, type XDisplay } from '../../app/platform/x11/xvfb';
 import { bindSpareKeycodes } from '../../app/platform/x11/keymap';
 
 const run = promisify(execFile);

@@ -279,7 +279,7 @@ export function ActionCard(props: {
       {status || result ? (
         <p className="card-status" role="status">
           {status}
-          {result ? (result.ok ? ' · performed' : ` · failed: ${result.error ?? 'unknown error'}`) : ''}
+          {result ? (result.ok ? ` · performed${result.note ? ` (${result.note})` : ''}` : ` · failed: ${result.error ?? 'unknown error'}`) : ''}
         </p>
       ) : props.live && !awaiting ? (
         <p className="card-status dim">Deciding...</p>

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { reapOnExit, reaperPid } from '../../../app/platform/reaper';
-import { startXvfb } from '../../../app/tasks/xvfb';
+import { startXvfb } from '../../../app/platform/x11/xvfb';
 
 await startXvfb({ width: 320, height: 240, windowManager: true });
 const group = spawn('sh', ['-c', 'sleep 600 & sleep 600 & wait'], { detached: true, stdio: 'ignore' });

@@ -1,10 +1,11 @@
 /**
  * A throwaway X display: Xvfb at a given size on a free display number (Xvfb picks it and reports it through
  * -displayfd, so parallel runs never collide), optionally with openbox as window manager. Used by the task runner
- * (one fresh desktop per task) and by the tests (test/support/xvfb.ts re-exports this module).
+ * (one fresh desktop per task), the tests and the bench (testkit's fixture desktop). Whatever it starts is killed
+ * when this process ends, even without stop() (../reaper.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { reapOnExit } from '../platform/reaper';
+import { reapOnExit } from '../reaper';
 
 export interface XDisplay {
   /** e.g. ":57" - put it in DISPLAY for child processes, or pass it to the engine. */
