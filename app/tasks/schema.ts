@@ -111,7 +111,8 @@ export const TaskSchema = z.looseObject({
   id: z.string().min(1),
   instruction: z.string(),
   snapshot: z.string().optional(),
-  source: z.string().optional(),
+  // Where the task came from: a URL, or a list of them (published vs_code/ea98c5d7... has a list).
+  source: z.union([z.string(), z.array(z.string())]).optional(),
   config: z.array(StepSchema).optional(),
   related_apps: z.array(z.string()).optional(),
   evaluator: EvaluatorSchema,

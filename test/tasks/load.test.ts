@@ -16,6 +16,14 @@ describe('reading OSWorld task files', () => {
     expect(vsix.task.evaluator.expected).toMatchObject({ type: 'rule', rules: { type: 'contain' } });
   });
 
+  it('reads every published task file in the fixtures as valid (a list of sources too)', async () => {
+    const { tasks, problems } = await loadTasks(path.join(FIXTURES, 'test_all.json'), { examplesDir: EXAMPLES });
+    expect(problems.filter((p) => !/cannot read \(ENOENT\)/.test(p.message))).toEqual([]);
+    expect(tasks).toHaveLength(115); // the published files of test_all.json kept in the fixtures
+    const listed = tasks.find((t) => t.id === 'ea98c5d7-3cf9-4f9b-8ad3-366b58e0fcae')!;
+    expect(listed.task.source).toHaveLength(2);
+  });
+
   it('filters by domain, and reads a single task file with its folder as the domain', async () => {
     const { tasks } = await loadTasks(path.join(FIXTURES, 'test_fixtures.json'), { domains: ['vs_code'] });
     expect(tasks.map((t) => t.domain)).toEqual(Array(6).fill('vs_code'));
