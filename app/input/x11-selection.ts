@@ -135,6 +135,8 @@ interface XEvent {
   selection?: number;
   target?: number;
   property?: number;
+  message_type?: number;
+  data?: number[];
 }
 interface XProperty {
   type: number;
@@ -153,6 +155,7 @@ interface XClient {
   ChangeProperty(mode: number, wid: number, property: number, type: number, format: 8 | 32, data: Buffer | number[]): void;
   GetProperty(remove: number, wid: number, property: number, type: number, longOffset: number, longLength: number, callback: XCallback<XProperty>): void;
   SendEvent(destination: number, propagate: number, eventMask: number, event: Record<string, unknown>): void;
+  SendClientMessage(destination: number, wid: number, messageType: number, format: 32, data: number[], eventMask: number): void;
   close(callback?: () => void): void;
   on(name: 'event', listener: (event: XEvent) => void): void;
   on(name: 'error', listener: (error: XError) => void): void;
@@ -167,11 +170,13 @@ interface X11Module {
 }
 
 const PROPERTY_CHANGE_MASK = 0x00400000;
+const SUBSTRUCTURE_NOTIFY_MASK = 0x00080000;
 const PROPERTY_DELETED = 1;
 const INPUT_ONLY = 2;
 const ATOM_PRIMARY = 1;
 const ATOM_ATOM = 4;
 const ATOM_STRING = 31;
+const ATOM_WINDOW = 33;
 const CURRENT_TIME = 0;
 /** Answers larger than this go by INCR, in pieces of this size; far below any server's request limit. */
 export const INCR_ABOVE_BYTES = 64 * 1024;
@@ -242,7 +247,15 @@ export interface PasteOffer {
    * finish a paste after it collected the text, which no request or event shows (see SETTLE_MS in typing.ts).
    */
   waitQuiet(quietMs: number, maxMs: number, signal?: AbortSignal): Promise<void>;
+  /** See PasteOwner.waitCaughtUp. */
+  waitCaughtUp(timeoutMs: number, signal?: AbortSignal): Promise<CatchUp>;
 }
+
+/**
+ * Whether the focused window has handled everything sent to it before: 'answered' (it answered a _NET_WM_PING sent
+ * now), 'unsupported' (it does not take pings: xterm, windows without EWMH support), 'timeout' (no answer in time).
+ */
+export type CatchUp = 'answered' | 'unsupported' | 'timeout';
 
 export interface PasteOwner {
   /** Withdraw the text on offer (if any) and offer `text`. */
@@ -255,6 +268,12 @@ export interface PasteOwner {
   withdrawCurrent(): Promise<void>;
   /** Resolves once no request has come for `quietMs`, or after `maxMs`. */
   waitQuiet(quietMs: number, maxMs: number): Promise<void>;
+  /**
+   * Ping the active window (EWMH _NET_WM_PING) and wait for its answer. A client answers from the thread that
+   * handles its X events, after the events and tasks queued before the ping: for Chromium, whose browser process
+   * finishes a paste there, the answer says the paste it collected is done - the one thing no request shows.
+   */
+  waitCaughtUp(timeoutMs: number, signal?: AbortSignal): Promise<CatchUp>;
   /**
    * Withdraw what is on offer and give the selections up (they become empty). Resolves with the selections it
    * still held: one another client took meanwhile (the user copied something) must not be "restored". Never throws.
@@ -338,6 +357,10 @@ class Offer implements PasteOffer {
     return this.owner.waitQuiet(quietMs, maxMs, signal);
   }
 
+  waitCaughtUp(timeoutMs: number, signal?: AbortSignal): Promise<CatchUp> {
+    return this.owner.waitCaughtUp(timeoutMs, signal);
+  }
+
   withdraw(): Promise<boolean> {
     this.withdrawal ??= this.owner.withdraw(this).then(() => this.collected > 0);
     return this.withdrawal;
@@ -363,11 +386,14 @@ class Owner implements PasteOwner {
     private readonly client: XClient,
     private readonly window: number,
     private readonly selections: number[],
-    private readonly atoms: Record<'targets' | 'incr' | 'utf8' | 'textPlainUtf8' | 'textPlain' | 'text', number>,
+    private readonly atoms: Record<'targets' | 'incr' | 'utf8' | 'textPlainUtf8' | 'textPlain' | 'text' | 'wmProtocols' | 'netWmPing' | 'netActiveWindow', number>,
     private readonly incrAbove: number,
     private readonly onEnd: () => void,
+    private readonly root: number,
   ) {
     client.on('event', (event) => this.onEvent(event));
+    // A window answers a ping by sending it to the root window for SubstructureNotify: that is how we hear it.
+    client.ChangeWindowAttributes(root, { eventMask: SUBSTRUCTURE_NOTIFY_MASK });
     // Requests to a requestor's window fail once it is gone; nothing to do then (it cannot paste any more).
     client.on('error', (error) => this.trace(`X error ${error.message}`));
     client.on('end', () => {
@@ -466,6 +492,52 @@ class Owner implements PasteOwner {
     });
   }
 
+  /** Pings waiting for their answer, by the ping's timestamp field. */
+  private readonly pings = new Map<number, () => void>();
+  private pingStamp = (Date.now() % 0x7fffffff) >>> 0;
+
+  async waitCaughtUp(timeoutMs: number, signal?: AbortSignal): Promise<CatchUp> {
+    if (!this.connected || signal?.aborted) return 'unsupported';
+    const window = (await this.property32(this.root, this.atoms.netActiveWindow, ATOM_WINDOW))[0];
+    if (!window) return 'unsupported';
+    const protocols = await this.property32(window, this.atoms.wmProtocols, ATOM_ATOM);
+    if (!protocols.includes(this.atoms.netWmPing) || !this.connected) return 'unsupported';
+    this.pingStamp = (this.pingStamp + 1) >>> 0;
+    const stamp = this.pingStamp;
+    return new Promise((resolve) => {
+      const finish = (value: CatchUp): void => {
+        clearTimeout(timer);
+        this.pings.delete(stamp);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(value);
+      };
+      const onAbort = (): void => finish('timeout');
+      const timer = setTimeout(() => finish('timeout'), timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pings.set(stamp, () => finish('answered'));
+      try {
+        this.client.SendClientMessage(window, window, this.atoms.wmProtocols, 32, [this.atoms.netWmPing, stamp, window, 0, 0], 0);
+      } catch {
+        finish('unsupported');
+      }
+    });
+  }
+
+  /** A 32-bit property as numbers ([] when absent, of another type, or on an error: the window may be gone). */
+  private property32(window: number, property: number, type: number): Promise<number[]> {
+    return new Promise((resolve) => {
+      try {
+        this.client.GetProperty(0, window, property, type, 0, 64, (error, value) => {
+          if (error || value.format !== 32 || value.type !== type) resolve([]);
+          else resolve(Array.from({ length: value.data.length / 4 }, (_, i) => value.data.readUInt32LE(i * 4)));
+          return true;
+        });
+      } catch {
+        resolve([]);
+      }
+    });
+  }
+
   async release(): Promise<SelectionName[]> {
     const held: SelectionName[] = [];
     try {
@@ -519,7 +591,9 @@ class Owner implements PasteOwner {
   private dispatch(event: XEvent): void {
     if (event.name === 'SelectionRequest' && event.owner === this.window) this.onRequest(event);
     else if (event.name === 'PropertyNotify' && event.state === PROPERTY_DELETED) this.onDeleted(event.wid!, event.atom!);
-    else if (event.name === 'SelectionClear' && event.owner === this.window) {
+    else if (event.name === 'ClientMessage' && event.message_type === this.atoms.wmProtocols && event.data?.[0] === this.atoms.netWmPing) {
+      this.pings.get(event.data[1]!)?.();
+    } else if (event.name === 'SelectionClear' && event.owner === this.window) {
       this.owned.delete(event.selection!);
       this.trace(`lost selection ${event.selection}`);
       this.current?.changed();
@@ -687,8 +761,10 @@ export function openPasteOwner(xDisplay?: string, options: PasteOwnerOptions = {
 async function connectOwner(xDisplay: string | undefined, names: SelectionName[], incrAbove: number, onEnd: () => void): Promise<Owner> {
   const display = await connectX(xDisplay);
   const client = display.client;
-  const [clipboard, targets, incr, utf8, textPlainUtf8, textPlain, text] = await Promise.all(
-    ['CLIPBOARD', 'TARGETS', 'INCR', 'UTF8_STRING', 'text/plain;charset=utf-8', 'text/plain', 'TEXT'].map((n) => internAtom(client, n)),
+  const [clipboard, targets, incr, utf8, textPlainUtf8, textPlain, text, wmProtocols, netWmPing, netActiveWindow] = await Promise.all(
+    ['CLIPBOARD', 'TARGETS', 'INCR', 'UTF8_STRING', 'text/plain;charset=utf-8', 'text/plain', 'TEXT', 'WM_PROTOCOLS', '_NET_WM_PING', '_NET_ACTIVE_WINDOW'].map(
+      (n) => internAtom(client, n),
+    ),
   );
   const window = client.AllocID();
   client.CreateWindow(window, display.screen[0]!.root, -1, -1, 1, 1, 0, 0, INPUT_ONLY, 0, {});
@@ -697,8 +773,19 @@ async function connectOwner(xDisplay: string | undefined, names: SelectionName[]
     client,
     window,
     selections,
-    { targets: targets!, incr: incr!, utf8: utf8!, textPlainUtf8: textPlainUtf8!, textPlain: textPlain!, text: text! },
+    {
+      targets: targets!,
+      incr: incr!,
+      utf8: utf8!,
+      textPlainUtf8: textPlainUtf8!,
+      textPlain: textPlain!,
+      text: text!,
+      wmProtocols: wmProtocols!,
+      netWmPing: netWmPing!,
+      netActiveWindow: netActiveWindow!,
+    },
     incrAbove,
     onEnd,
+    display.screen[0]!.root,
   );
 }

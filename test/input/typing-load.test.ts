@@ -68,6 +68,14 @@ describe('typing while both cores are busy', () => {
     expect(wrong).toEqual([]);
   }, 180_000);
 
+  it('hears from the browser that it has caught up (a ping answered), and knows xterm takes no pings', async () => {
+    const owner = await openPasteOwner(desk.display.display);
+    await desk.focusBrowser();
+    expect(await owner.waitCaughtUp(10_000)).toBe('answered');
+    await desk.focusTerminal();
+    expect(await owner.waitCaughtUp(10_000)).toBe('unsupported');
+  });
+
   it('types the ASCII corpus exactly into xterm', async () => {
     await desk.focusTerminal();
     const wrong: string[] = [];
