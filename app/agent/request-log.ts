@@ -1,6 +1,6 @@
 /**
  * The requests of a run exactly as the model server received them, for the run record (and from it, training
- * data: app/runs/export/). The model client tells the conversation the body of every HTTP request right before
+ * data: app/runs/training.ts). The model client tells the conversation the body of every HTTP request right before
  * sending it (ModelRequest.onRequest), and this turns it into a `model-input` event:
  *
  * - images: every `data:<mime>;base64,<data>` string becomes `data:<mime>;run-file=<name>`, naming the file of the
