@@ -1,0 +1,265 @@
+/**
+ * Training data from supervised runs: real runs of the engine (fake vLLM over HTTP, desktop double, run recorder)
+ * in which a person approves, denies with a note and edits, then `deskpilot export`. The SFT context of each step
+ * must be the request the server received for it, byte for byte, with the same image bytes; the assistant turn the
+ * one the model wrote (as the next request sends it back), with the person's action in place of an edited one; the
+ * preference pairs the right sides. Old, killed and OSWorld records too.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentRun } from '../../app/agent/loop';
+import { RunSettingsSchema, type Decision, type Proposal } from '../../app/contract';
+import { ModelClient } from '../../app/model/client';
+import type { Approver } from '../../app/policy/approval';
+import { createRunRecorder } from '../../app/runs/recorder';
+import { exportTrainingData, parseFilter, type ExportFormat } from '../../app/cli/training-export';
+import { startFakeVllm, type FakeVllm, type FakeVllmOptions, type Reply } from '../../testkit/fake-vllm/server';
+import { FakeDesktop } from '../../testkit/fake-desktop';
+
+const INSTRUCTION = 'Open the settings, then finish.';
+const NOTE = 'Not that one: the gear icon is at the top right.';
+const click = (x: number, y: number): Reply => ({
+  content: 'Action: click it',
+  toolCalls: [{ name: 'computer_use', arguments: { action: 'left_click', coordinate: [x, y] } }],
+});
+const terminate: Reply = { toolCalls: [{ name: 'computer_use', arguments: { action: 'terminate', status: 'success' } }] };
+
+class ScriptedApprover implements Approver {
+  constructor(private readonly answers: Decision[]) {}
+  decide(_proposal: Proposal): Promise<Decision> {
+    return Promise.resolve(this.answers.shift() ?? { kind: 'approve' });
+  }
+}
+
+const servers: FakeVllm[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** Steps: 1 approved, 2 denied with a note, 3 approved, 4 edited, 5 terminate. */
+const SCRIPT: Reply[] = [click(100, 100), click(200, 200), click(300, 300), click(400, 400), terminate];
+const ANSWERS: Decision[] = [
+  { kind: 'approve' },
+  { kind: 'deny', note: NOTE },
+  { kind: 'approve' },
+  { kind: 'edit', action: { action: 'left_click', coordinate: [450, 460] } },
+];
+
+async function supervisedRun(options: { server: Omit<FakeVllmOptions, 'script'>; profile?: string; script?: Reply[]; answers?: Decision[]; approve?: 'ask' | 'auto' }) {
+  const server = await startFakeVllm({ servedModel: 'qwen3-vl-test', ...options.server, script: options.script ?? SCRIPT });
+  servers.push(server);
+  const settings = RunSettingsSchema.parse({
+    endpoint: server.url,
+    model: 'qwen3-vl-test',
+    approve: options.approve ?? 'ask',
+    profile: options.profile ?? 'qwen3-vl',
+    maxSteps: 10,
+    settle: { enabled: false, quietMs: 0, maxMs: 0 },
+  });
+  const dir = join(mkdtempSync(join(tmpdir(), 'deskpilot-train-')), 'run');
+  const run = new AgentRun(INSTRUCTION, settings, {
+    desktop: new FakeDesktop(),
+    model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, retryDelayMs: 10 }),
+    approver: new ScriptedApprover([...(options.answers ?? ANSWERS)]),
+    recorder: createRunRecorder({ dir, runId: 'train-run', settings }),
+  }, 'train-run');
+  const result = await run.start();
+  // The requests the server answered, in order: request k is what the model saw at step k.
+  const received = server.chatRequests().filter((r) => r.status === 200).map((r) => r.body as { messages: any[]; tools?: unknown[] });
+  return { dir, result, received };
+}
+
+function exported(inputs: string[], format: ExportFormat, filters: string[] = []) {
+  const out = join(mkdtempSync(join(tmpdir(), 'deskpilot-export-')), 'data');
+  const summary = exportTrainingData({ inputs, format, out, filters: filters.map(parseFilter) });
+  const read = (file: string) =>
+    readFileSync(join(out, file), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
+  return { out, summary, read };
+}
+
+/** A received prompt-mode request as text turns: text as sent, each image as <image>; and the images' bytes. */
+function asSent(body: { messages: any[] }): { messages: Array<{ role: string; content: string }>; images: Buffer[] } {
+  const images: Buffer[] = [];
+  const messages = body.messages.map((m) => {
+    const content =
+      typeof m.content === 'string'
+        ? m.content
+        : (m.content as any[])
+            .map((part) => {
+              if (part.type === 'text') return part.text as string;
+              images.push(Buffer.from(String(part.image_url.url).split(',')[1]!, 'base64'));
+              return '<image>';
+            })
+            .join('');
+    return { role: m.role as string, content };
+  });
+  return { messages, images };
+}
+
+const lastAssistant = (body: { messages: any[] }): string => body.messages.filter((m) => m.role === 'assistant').at(-1).content;
+const placeholders = (messages: Array<{ content: string }>) => messages.reduce((n, m) => n + m.content.split('<image>').length - 1, 0);
+
+describe('deskpilot export', () => {
+  it('sft: each approved or edited step is the request the server received, the reply the model wrote, the edit in place', async () => {
+    const { dir, result, received } = await supervisedRun({ server: { toolParser: false } });
+    expect(result.outcome).toBe('success');
+    expect(received).toHaveLength(5);
+    const { out, summary, read } = exported([dir], 'sft');
+    expect(summary.counts).toEqual({ approved: 3, edited: 1 });
+    const lines = read('sft.jsonl');
+    // Steps 1, 3, 4 (edited) and 5 (terminate); step 2 was denied.
+    const steps = [1, 3, 4, 5];
+    expect(lines).toHaveLength(steps.length);
+    lines.forEach((line, i) => {
+      const sent = asSent(received[steps[i]! - 1]!);
+      const context = line.messages.slice(0, -1);
+      expect(JSON.stringify(context)).toBe(JSON.stringify(sent.messages));
+      expect(line.images).toHaveLength(placeholders(line.messages));
+      expect(line.images.map((file: string) => readFileSync(join(out, file)))).toEqual(sent.images);
+    });
+    // The assistant turn as the model wrote it: the next request sends the same text back in its history.
+    expect(lines[0]!.messages.at(-1)).toEqual({ role: 'assistant', content: lastAssistant(received[1]!) });
+    expect(lines[1]!.messages.at(-1)!.content).toBe(lastAssistant(received[3]!));
+    // The edited step: the person's action instead of the model's, nothing else changed.
+    const proposed = lastAssistant(received[4]!);
+    expect(proposed).toContain('"coordinate": [400, 400]');
+    expect(lines[2]!.messages.at(-1)!.content).toBe(proposed.replace('[400, 400]', '[450, 460]'));
+    expect(lines[3]!.messages.at(-1)!.content).toBe(
+      '<tool_call>\n{"name": "computer_use", "arguments": {"action": "terminate", "status": "success"}}\n</tool_call>',
+    );
+    // LLaMA-Factory finds the file through dataset_info.json in the same folder.
+    const info = JSON.parse(readFileSync(join(out, 'dataset_info.json'), 'utf8'));
+    expect(info.deskpilot_sft).toMatchObject({ file_name: 'sft.jsonl', formatting: 'sharegpt', columns: { messages: 'messages', images: 'images' } });
+  });
+
+  it('dpo: the edit over the proposal, and for the noted denial the next accepted reply over the denied one', async () => {
+    const { dir, received } = await supervisedRun({ server: { toolParser: false } });
+    const { summary, read } = exported([dir], 'dpo');
+    expect(summary.counts).toEqual({ denied: 1, edited: 1 });
+    const [denied, edited] = read('dpo.jsonl');
+    const [deniedLf, editedLf] = read('dpo-sharegpt.jsonl');
+
+    // Step 2 denied: prompt = its request; rejected = its reply; chosen = step 3's reply (same screen, nothing done).
+    expect(JSON.stringify(denied!.messages.slice(0, -1))).toBe(JSON.stringify(asSent(received[1]!).messages));
+    expect(denied!.rejected_response).toBe(lastAssistant(received[2]!));
+    expect(denied!.rejected_response).toContain('[200, 200]');
+    expect(denied!.messages.at(-1)).toEqual({ role: 'assistant', content: lastAssistant(received[3]!) });
+    expect(denied!.messages.at(-1).content).toContain('[300, 300]');
+    // Step 4 edited: chosen = with the person's action, rejected = as proposed.
+    expect(JSON.stringify(edited!.messages.slice(0, -1))).toBe(JSON.stringify(asSent(received[3]!).messages));
+    expect(edited!.rejected_response).toBe(lastAssistant(received[4]!));
+    expect(edited!.messages.at(-1).content).toBe(lastAssistant(received[4]!).replace('[400, 400]', '[450, 460]'));
+
+    // The LLaMA-Factory file holds the same pairs: prompt-only messages, chosen and rejected turns.
+    expect(deniedLf).toEqual({ messages: denied!.messages.slice(0, -1), chosen: denied!.messages.at(-1), rejected: { role: 'assistant', content: denied!.rejected_response }, images: denied!.images });
+    expect(editedLf!.chosen.content).toContain('[450, 460]');
+    for (const pair of [denied!, edited!]) expect(pair.images).toHaveLength(placeholders(pair.messages));
+  });
+
+  it('a native-mode run exports the same system prompt, tool text and replies as the prompt mode sends', async () => {
+    const prompt = await supervisedRun({ server: { toolParser: false } });
+    const native = await supervisedRun({ server: { toolParser: true } });
+    expect(native.received[0]!.tools).toBeDefined();
+    const a = exported([prompt.dir], 'sft').read('sft.jsonl');
+    const b = exported([native.dir], 'sft').read('sft.jsonl');
+    expect(b).toHaveLength(a.length);
+    // The chat template puts the tools into the system prompt: exactly what prompt mode sent.
+    expect(b[0]!.messages[0]).toEqual({ role: 'system', content: prompt.received[0]!.messages[0].content });
+    expect(b.map((line) => line.messages.at(-1))).toEqual(a.map((line) => line.messages.at(-1)));
+    // Tool results become one <tool_response> user turn; its screenshot (sent after it) joins it.
+    expect(b[1]!.messages[3]).toEqual({ role: 'user', content: '<tool_response>\nPerformed.\n</tool_response><image>' });
+    for (const line of b) {
+      expect(line.images).toHaveLength(placeholders(line.messages));
+      expect(line.messages.map((m: { role: string }) => m.role).join(' ')).toMatch(/^system( user assistant)+$/);
+    }
+  });
+
+  it('writes the reasoning in <think> for a thinking profile', async () => {
+    const { dir } = await supervisedRun({
+      server: { toolParser: true, reasoning: 'reasoning' },
+      profile: 'qwen3-vl-thinking',
+      script: [{ ...click(100, 100), reasoning: 'The gear icon is at the top.' }, { ...terminate, reasoning: 'Done.' }],
+      approve: 'auto',
+    });
+    const lines = exported([dir], 'sft').read('sft.jsonl');
+    expect(lines[0]!.messages.at(-1).content).toBe(
+      '<think>\nThe gear icon is at the top.\n</think>\n\nAction: click it\n<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [100, 100]}}\n</tool_call>',
+    );
+  });
+
+  it('an old record without requests exports its steps with the instruction and screenshot, and says what is missing', async () => {
+    const { dir } = await supervisedRun({ server: { toolParser: false } });
+    const old = join(mkdtempSync(join(tmpdir(), 'deskpilot-old-')), 'run');
+    cpSync(dir, old, { recursive: true });
+    const events = readFileSync(join(old, 'events.jsonl'), 'utf8').split('\n').filter((l) => l && !l.includes('"type":"model-input"'));
+    writeFileSync(join(old, 'events.jsonl'), `${events.join('\n')}\n`);
+    const { out, summary, read } = exported([old], 'sft');
+    expect(summary.counts).toEqual({ approved: 3, edited: 1, partial: 4 });
+    expect(summary.missing.join('\n')).toMatch(/no model-input events .* without the system prompt, tools or history/);
+    const [first] = read('sft.jsonl');
+    expect(first!.messages[0]).toEqual({ role: 'user', content: `${INSTRUCTION}<image>` });
+    expect(first!.images).toEqual(['images/train-run/step-0001.png']);
+    expect(readFileSync(join(out, first!.images[0]))).toEqual(readFileSync(join(old, 'step-0001.png')));
+    expect(JSON.parse(readFileSync(join(out, 'export.json'), 'utf8')).missing.join('\n')).toContain('no model-input events');
+  });
+
+  it('a killed run exports its complete steps only', async () => {
+    const { dir } = await supervisedRun({ server: { toolParser: false } });
+    const killed = join(mkdtempSync(join(tmpdir(), 'deskpilot-killed-')), 'run');
+    cpSync(dir, killed, { recursive: true });
+    const lines = readFileSync(join(killed, 'events.jsonl'), 'utf8').split('\n');
+    // Killed after the edit of step 4 was decided, before it was performed, in the middle of writing a line.
+    const cut = lines.findIndex((l) => l.includes('"type":"decision"') && l.includes('"proposalId":"4.0"'));
+    writeFileSync(join(killed, 'events.jsonl'), `${lines.slice(0, cut + 1).join('\n')}\n{"runId":"train-run","at":1,"ty`);
+    const sft = exported([killed], 'sft');
+    expect(sft.summary.counts).toEqual({ approved: 2 });
+    expect(sft.summary.skipped).toMatchObject({ 'step: the run ended before the action was performed': 1 });
+    expect(sft.summary.missing.join('\n')).toContain('the last line is incomplete');
+    const dpo = exported([killed], 'dpo');
+    expect(dpo.summary.counts).toEqual({ denied: 1 });
+  });
+
+  it('osworld: scored task runs with their score per sample; filters by score, outcome and risk', async () => {
+    const { dir } = await supervisedRun({ server: { toolParser: false }, approve: 'auto', script: [click(100, 100), terminate] });
+    const results = mkdtempSync(join(tmpdir(), 'deskpilot-osworld-'));
+    const task = (domain: string, id: string, record: Record<string, unknown>) => {
+      const taskDir = join(results, 'pyautogui', 'screenshot', 'qwen3-vl-test', domain, id);
+      mkdirSync(taskDir, { recursive: true });
+      cpSync(dir, join(taskDir, 'deskpilot-run'), { recursive: true });
+      writeFileSync(join(taskDir, 'deskpilot-task.json'), JSON.stringify(record));
+      return taskDir;
+    };
+    const base = { reason: 'ok', agentStatus: 'done', steps: 2, startedAt: '2026-12-01T10:00:00Z', finishedAt: '2026-12-01T10:01:00Z' };
+    task('chrome', 'good', { domain: 'chrome', id: 'good', status: 'scored', score: 1, ...base });
+    task('gimp', 'bad', { domain: 'gimp', id: 'bad', status: 'scored', score: 0, ...base });
+    const broken = task('vlc', 'broken', { domain: 'vlc', id: 'broken', status: 'scored', score: 'high' });
+
+    const all = exported([results], 'osworld');
+    expect(all.summary.runs).toBe(2);
+    expect(all.summary.skipped['run is not a scored OSWorld task run']).toBe(1);
+    expect(all.summary.missing.join('\n')).toContain(`${join(broken, 'deskpilot-task.json')} is not a task record`);
+    const lines = all.read('osworld.jsonl');
+    expect(lines.map((l) => [l.task, l.score])).toEqual([['chrome/good', 1], ['chrome/good', 1], ['gimp/bad', 0], ['gimp/bad', 0]]);
+    for (const line of lines) for (const file of line.images) expect(readFileSync(join(all.out, file)).length).toBeGreaterThan(0);
+
+    expect(exported([results], 'osworld', ['score>=1']).read('osworld.jsonl').map((l) => l.task)).toEqual(['chrome/good', 'chrome/good']);
+    expect(exported([results], 'osworld', ['outcome=failure']).summary.runs).toBe(0);
+    expect(exported([results], 'sft', ['risk=risky']).summary.counts).toEqual({});
+    expect(() => parseFilter('colour=red')).toThrow(/unknown key "colour"; filters are outcome=/);
+    expect(() => parseFilter('since=yesterday')).toThrow(/"yesterday" is not a date/);
+  });
+
+  it('the command prints counts per kind on --dry-run and writes nothing', async () => {
+    const { dir } = await supervisedRun({ server: { toolParser: false } });
+    const cli = (args: string[]) => spawnSync(process.execPath, ['bin/deskpilot.js', 'export', ...args], { encoding: 'utf8' });
+    const dry = cli([dir, '--format', 'dpo', '--dry-run']);
+    expect(dry.stderr).toBe('');
+    expect(dry.stdout).toContain('dpo: 2 pairs (1 denied, 1 edited) from 1 run');
+    const bad = cli([dir, '--format', 'sft', '--out', join(dir)]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--out .* must be a new or empty folder/);
+  });
+});
