@@ -206,6 +206,24 @@ describe('deskpilot export', () => {
     expect(JSON.parse(readFileSync(join(out, 'export.json'), 'utf8')).missing.join('\n')).toContain('no model-input events');
   });
 
+  it('a record that lost a request line exports the steps it can still rebuild and names the ones it cannot', async () => {
+    const { dir } = await supervisedRun({ server: { toolParser: false } });
+    const damaged = join(mkdtempSync(join(tmpdir(), 'deskpilot-damaged-')), 'run');
+    cpSync(dir, damaged, { recursive: true });
+    const lines = readFileSync(join(damaged, 'events.jsonl'), 'utf8').split('\n');
+    // The request of step 3 is garbled: step 3 has no request, and step 4's repeats messages only that one held.
+    const at = lines.findIndex((l) => l.includes('"type":"model-input"') && l.includes('"step":3,'));
+    lines[at] = lines[at]!.slice(0, 40);
+    writeFileSync(join(damaged, 'events.jsonl'), lines.join('\n'));
+    const { summary, read } = exported([damaged], 'sft');
+    expect(summary.counts).toEqual({ approved: 1 });
+    expect(summary.skipped['step: the request the model saw could not be rebuilt']).toBe(3);
+    const missing = summary.missing.join('\n');
+    expect(missing).toContain('step 3: the record lost the request of this step');
+    expect(missing).toContain('the request of step 4 repeats messages of an earlier request whose line the record lost');
+    expect(read('sft.jsonl')[0]!.messages).toHaveLength(3);
+  });
+
   it('a killed run exports its complete steps only', async () => {
     const { dir } = await supervisedRun({ server: { toolParser: false } });
     const killed = join(mkdtempSync(join(tmpdir(), 'deskpilot-killed-')), 'run');
