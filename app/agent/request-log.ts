@@ -8,7 +8,8 @@
  *   base64, and a screenshot sent in six requests is stored once.
  * - messages: the history only appends (agent/history.ts), so a request repeats nearly all of the previous one.
  *   Only the messages after the leading ones equal to the previous request's are written, and `shared` says how
- *   many those are; the record grows with the run's length, not with its square.
+ *   many those are; the record grows with the run's length, not with its square. Every FULL_EVERY-th request is
+ *   written whole, so a line lost to a damaged file costs the requests up to the next whole one, not the rest.
  *
  * RequestReplay undoes both, event by event in the record's order. The encoding is written by hand: it is the
  * record's own format, and nothing else knows which messages a request shares with the one before.
@@ -23,6 +24,9 @@ export interface SentBody {
   mode: 'native' | 'prompt';
   body: Readonly<Record<string, unknown>>;
 }
+
+/** One request in this many is written with all its messages (shared = 0): where a replay can start again. */
+export const FULL_EVERY = 8;
 
 const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+);base64,/;
 const FILE_URL = /^data:([\w.+-]+\/[\w.+-]+);run-file=([\w][\w.-]{0,254})$/;
@@ -65,7 +69,8 @@ export class RequestLog {
     const messages = (Array.isArray(rawMessages) ? rawMessages : []).map((m) => mapImages(m, toRef) as Record<string, unknown>);
     const serialized = messages.map((m) => JSON.stringify(m));
     let shared = 0;
-    while (shared < serialized.length && shared < this.previous.length && serialized[shared] === this.previous[shared]) shared++;
+    const whole = this.seq % FULL_EVERY === FULL_EVERY - 1;
+    while (!whole && shared < serialized.length && shared < this.previous.length && serialized[shared] === this.previous[shared]) shared++;
     this.previous = serialized;
     return {
       type: 'model-input',
