@@ -264,7 +264,8 @@ export function exportTrainingData(options: ExportOptions): ExportSummary {
     kept.push({ run, samples });
     summary.runs++;
     missing.push(...samples.missing);
-    for (const [reason, n] of Object.entries(samples.skipped)) count(summary.skipped, `step: ${reason}`, n);
+    const skipped = options.format === 'dpo' ? samples.skipped.pairs : samples.skipped.sft;
+    for (const [reason, n] of Object.entries(skipped)) count(summary.skipped, `step: ${reason}`, n);
   }
 
   const folders = imageFolderNames(kept.map((k) => k.samples));

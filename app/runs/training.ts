@@ -77,8 +77,8 @@ export interface RunSamples {
   startedAt: number | null;
   sft: SftSample[];
   pairs: PreferencePair[];
-  /** Steps that gave no sample, counted by why ("denied by a deny rule", ...). */
-  skipped: Record<string, number>;
+  /** Steps that gave no SFT sample, and steps that could have given a pair and did not, counted by why. */
+  skipped: { sft: Record<string, number>; pairs: Record<string, number> };
   /** What the record lacks, one sentence each (an old record, lost lines, missing image files). */
   missing: string[];
 }
@@ -213,10 +213,12 @@ export function samplesOfRun(record: RunRecord): RunSamples {
     startedAt: started?.at ?? null,
     sft: [],
     pairs: [],
-    skipped: {},
+    skipped: { sft: {}, pairs: {} },
     missing: record.problems.map((p) => `${record.dir}: ${p}`),
   };
-  const skip = (reason: string) => (result.skipped[reason] = (result.skipped[reason] ?? 0) + 1);
+  const skip = (reason: string, of: Array<'sft' | 'pairs'> = ['sft', 'pairs']) => {
+    for (const kind of of) result.skipped[kind][reason] = (result.skipped[kind][reason] ?? 0) + 1;
+  };
 
   const replay = new RequestReplay();
   let lastRequest: StepRecord['request'] = null;
@@ -340,13 +342,14 @@ export function samplesOfRun(record: RunRecord): RunSamples {
       if (decided.edited) result.pairs.push({ ...base, kind: 'edited', chosen: reply, rejected });
       continue;
     }
-    // Denied by the person.
+    // Denied by the person: a pair at most.
+    skip('denied by the person', ['sft']);
     if (decided.note === '') {
-      skip('denied without a note');
+      skip('denied without a note', ['pairs']);
       continue;
     }
     if (decided.index > 0) {
-      skip('denied after an earlier action of the same reply was performed');
+      skip('denied after an earlier action of the same reply was performed', ['pairs']);
       continue;
     }
     // The next accepted reply on the same screen: later steps denied at their first call change nothing either.
@@ -360,7 +363,7 @@ export function samplesOfRun(record: RunRecord): RunSamples {
       if (later.kind !== 'denied' || later.index > 0) break;
     }
     if (chosen === null) {
-      skip('denied, and no accepted reply followed on the same screen');
+      skip('denied, and no accepted reply followed on the same screen', ['pairs']);
       continue;
     }
     result.pairs.push({ ...base, kind: 'denied', chosen, rejected, note: decided.note });

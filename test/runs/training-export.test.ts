@@ -109,6 +109,7 @@ describe('deskpilot export', () => {
     expect(received).toHaveLength(5);
     const { out, summary, read } = exported([dir], 'sft');
     expect(summary.counts).toEqual({ approved: 3, edited: 1 });
+    expect(summary.skipped).toEqual({ 'step: denied by the person': 1 });
     const lines = read('sft.jsonl');
     // Steps 1, 3, 4 (edited) and 5 (terminate); step 2 was denied.
     const steps = [1, 3, 4, 5];
@@ -139,6 +140,7 @@ describe('deskpilot export', () => {
     const { dir, received } = await supervisedRun({ server: { toolParser: false } });
     const { summary, read } = exported([dir], 'dpo');
     expect(summary.counts).toEqual({ denied: 1, edited: 1 });
+    expect(summary.skipped).toEqual({});
     const [denied, edited] = read('dpo.jsonl');
     const [deniedLf, editedLf] = read('dpo-sharegpt.jsonl');
 
@@ -157,6 +159,21 @@ describe('deskpilot export', () => {
     expect(deniedLf).toEqual({ messages: denied!.messages.slice(0, -1), chosen: denied!.messages.at(-1), rejected: { role: 'assistant', content: denied!.rejected_response }, images: denied!.images });
     expect(editedLf!.chosen.content).toContain('[450, 460]');
     for (const pair of [denied!, edited!]) expect(pair.images).toHaveLength(placeholders(pair.messages));
+  });
+
+  it('a denial without a note, or after an action of the same reply was performed, gives no pair', async () => {
+    const twoClicks: Reply = { toolCalls: [click(10, 10).toolCalls![0]!, click(20, 20).toolCalls![0]!] };
+    const { dir } = await supervisedRun({
+      server: { toolParser: false },
+      script: [click(100, 100), twoClicks, click(300, 300), terminate],
+      answers: [{ kind: 'deny', note: '' }, { kind: 'approve' }, { kind: 'deny', note: NOTE }, { kind: 'approve' }],
+    });
+    const { summary } = exported([dir], 'dpo');
+    expect(summary.counts).toEqual({});
+    expect(summary.skipped).toEqual({
+      'step: denied without a note': 1,
+      'step: denied after an earlier action of the same reply was performed': 1,
+    });
   });
 
   it('a native-mode run exports the same system prompt, tool text and replies as the prompt mode sends', async () => {
@@ -270,7 +287,7 @@ describe('deskpilot export', () => {
     expect(() => parseFilter('since=yesterday')).toThrow(/"yesterday" is not a date/);
   });
 
-  it('the command prints counts per kind on --dry-run and writes nothing', async () => {
+  it('the command prints counts per kind on --dry-run, and refuses an --out folder that holds something', async () => {
     const { dir } = await supervisedRun({ server: { toolParser: false } });
     const cli = (args: string[]) => spawnSync(process.execPath, ['bin/deskpilot.js', 'export', ...args], { encoding: 'utf8' });
     const dry = cli([dir, '--format', 'dpo', '--dry-run']);
