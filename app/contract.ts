@@ -322,6 +322,10 @@ export const RUN_OUTCOME_LABELS: Record<RunOutcome, string> = {
   error: 'Failed',
 };
 
+/** What `deskpilot export` and History's "Export for training" write (app/tasks/training-export.ts). */
+export const TRAINING_FORMATS = ['sft', 'dpo', 'osworld'] as const;
+export type TrainingFormat = (typeof TRAINING_FORMATS)[number];
+
 /** Exit codes of `deskpilot run` per outcome. */
 export const OUTCOME_EXIT_CODES: Record<RunOutcome, number> = {
   success: 0,

@@ -1,14 +1,14 @@
 /**
  * `deskpilot export <run dir | runs folder | OSWorld results folder>... --format sft|dpo|osworld --out DIR
  * [--filter KEY=VALUE]... [--dry-run]`: turn supervised runs into training data for ms-swift and LLaMA-Factory
- * (app/cli/training-export.ts says what is written, app/runs/training.ts which steps become which samples).
+ * (app/tasks/training-export.ts says what is written, app/runs/training.ts which steps become which samples).
  * `--dry-run` only prints the counts per kind. Whatever a record lacks is printed as a warning and kept in
  * export.json.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { UsageError } from './errors';
-import { EXPORT_FORMATS, exportTrainingData, parseFilter, type ExportSummary } from './training-export';
+import { EXPORT_FORMATS, ExportError, exportTrainingData, parseFilter, type ExportSummary } from '../tasks/training-export';
 
 const FlagsSchema = z.object({
   format: z.enum(EXPORT_FORMATS, { error: () => `--format must be one of ${EXPORT_FORMATS.join(', ')}` }),
@@ -44,7 +44,12 @@ export function registerExport(program: Command): void {
       if (!flags.success) throw new UsageError(flags.error.issues[0]?.message ?? 'invalid options');
       const { format, out, filter, dryRun } = flags.data;
       if (!dryRun && !out) throw new UsageError('--out <dir> is required (or --dry-run to only count)');
-      const summary = exportTrainingData({ inputs, format, ...(out ? { out } : {}), filters: filter.map(parseFilter), dryRun: dryRun === true });
+      let summary: ExportSummary;
+      try {
+        summary = exportTrainingData({ inputs, format, ...(out ? { out } : {}), filters: filter.map(parseFilter), dryRun: dryRun === true });
+      } catch (error) {
+        throw error instanceof ExportError ? new UsageError(error.message) : error;
+      }
       for (const line of summary.missing) process.stderr.write(`warning: ${line}\n`);
       process.stdout.write(describeCounts(summary));
       for (const [reason, n] of Object.entries(summary.skipped)) process.stdout.write(`  not exported: ${n} × ${reason}\n`);

@@ -15,7 +15,7 @@ import { RunSettingsSchema, type Decision, type Proposal } from '../../app/contr
 import { ModelClient } from '../../app/model/client';
 import type { Approver } from '../../app/policy/approval';
 import { createRunRecorder } from '../../app/runs/recorder';
-import { exportTrainingData, parseFilter, type ExportFormat } from '../../app/cli/training-export';
+import { exportTrainingData, parseFilter, type ExportFormat } from '../../app/tasks/training-export';
 import { startFakeVllm, type FakeVllm, type FakeVllmOptions, type Reply } from '../../testkit/fake-vllm/server';
 import { FakeDesktop } from '../../testkit/fake-desktop';
 

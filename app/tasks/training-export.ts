@@ -1,5 +1,5 @@
 /**
- * Training data out of run records (the `deskpilot export` command, app/cli/export.ts): find the records under the
+ * Training data out of run records (`deskpilot export`, app/cli/export.ts, and History's "Export for training"): find the records under the
  * given folders (a run folder, a folder of runs, an OSWorld results folder whose task folders hold deskpilot-run/
  * records next to deskpilot-task.json), keep the runs and samples the filters let through, and write one format:
  *
@@ -15,14 +15,18 @@
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { RUN_OUTCOMES, RISK_LEVELS, type RunOutcome } from '../contract';
+import { RUN_OUTCOMES, RISK_LEVELS, type RunOutcome, type TrainingFormat } from '../contract';
 import { EVENTS_FILE, SETTINGS_FILE, findRunFile, readRun } from '../runs/recorder';
 import { samplesOfRun, type ChatTurn, type RunSamples, type SampleContext } from '../runs/training';
-import { RECORD_FILE, TaskRecordSchema } from '../tasks/results';
-import { UsageError } from './errors';
+import { RECORD_FILE, TaskRecordSchema } from './results';
 
-export const EXPORT_FORMATS = ['sft', 'dpo', 'osworld'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export { TRAINING_FORMATS as EXPORT_FORMATS } from '../contract';
+export type ExportFormat = TrainingFormat;
+
+/** Input that cannot be exported (a bad filter, no records, an --out folder in use): the message says what to fix. */
+export class ExportError extends Error {
+  override name = 'ExportError';
+}
 
 /** Folders are searched this deep for run records (an OSWorld results tree is 6 levels deep). */
 const MAX_DEPTH = 8;
@@ -46,7 +50,7 @@ const FILTER_HELP =
 /** One `--filter` value, e.g. "outcome=success,answered", "score>=0.5", "since=2026-11-01". */
 export function parseFilter(text: string): Filter {
   const match = FILTER_SYNTAX.exec(text.trim());
-  const bad = (why: string) => new UsageError(`--filter "${text}": ${why}; filters are ${FILTER_HELP}`);
+  const bad = (why: string) => new ExportError(`--filter "${text}": ${why}; filters are ${FILTER_HELP}`);
   if (!match) throw bad('not of the form key=value');
   const [, key, op, raw] = match as unknown as [string, string, string, string];
   if (!(FILTER_KEYS as readonly string[]).includes(key)) throw bad(`unknown key "${key}"`);
@@ -144,8 +148,8 @@ function taskOf(runDir: string, missing: string[]): FoundRun['task'] {
 /** Every run record at or under `input`, in a stable order. Symbolic links are not followed. */
 export function findRuns(input: string, missing: string[]): FoundRun[] {
   const root = resolve(input);
-  if (!existsSync(root)) throw new UsageError(`no folder at ${root}`);
-  if (!lstatSync(root).isDirectory()) throw new UsageError(`${root} is not a folder (give a run folder, a folder of runs or an OSWorld results folder)`);
+  if (!existsSync(root)) throw new ExportError(`no folder at ${root}`);
+  if (!lstatSync(root).isDirectory()) throw new ExportError(`${root} is not a folder (give a run folder, a folder of runs or an OSWorld results folder)`);
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
     if (isRunDir(dir)) {
@@ -159,7 +163,7 @@ export function findRuns(input: string, missing: string[]): FoundRun[] {
   };
   walk(root, 0);
   if (found.length === 0) {
-    throw new UsageError(`no run records in ${root} (a run folder holds ${EVENTS_FILE}; an OSWorld results folder holds them in <task>/deskpilot-run/)`);
+    throw new ExportError(`no run records in ${root} (a run folder holds ${EVENTS_FILE}; an OSWorld results folder holds them in <task>/deskpilot-run/)`);
   }
   return found.map((dir) => {
     const task = taskOf(dir, missing);
@@ -235,10 +239,10 @@ export function exportTrainingData(options: ExportOptions): ExportSummary {
 
   let outDir: string | null = null;
   if (!options.dryRun) {
-    if (!options.out) throw new UsageError('--out <dir> is required (or --dry-run to only count)');
+    if (!options.out) throw new ExportError('--out <dir> is required (or --dry-run to only count)');
     outDir = resolve(options.out);
     if (existsSync(outDir) && (!lstatSync(outDir).isDirectory() || readdirSync(outDir).length > 0)) {
-      throw new UsageError(`--out ${outDir} must be a new or empty folder (an export never mixes with an earlier one)`);
+      throw new ExportError(`--out ${outDir} must be a new or empty folder (an export never mixes with an earlier one)`);
     }
   }
 
@@ -251,7 +255,7 @@ export function exportTrainingData(options: ExportOptions): ExportSummary {
     try {
       samples = samplesOfRun(readRun(run.dir));
     } catch (error) {
-      throw new UsageError(`cannot read the run record ${run.dir}: ${(error as Error).message}`);
+      throw new ExportError(`cannot read the run record ${run.dir}: ${(error as Error).message}`);
     }
     if (!runPasses(run, samples, filters)) {
       count(summary.skipped, 'run left out by the filters');
