@@ -113,11 +113,11 @@ export function readRunImage(root: string, runId: string, file: string): RunImag
  * Export one run as training data into a new folder `<exportsRoot>/<run id>-<format>` (-2, -3, ... when taken), as
  * `deskpilot export <run dir> --format F --out DIR` does.
  */
-export function exportRun(root: string, exportsRoot: string, runId: string, format: TrainingFormat, filters: readonly string[]): RunExport {
+export async function exportRun(root: string, exportsRoot: string, runId: string, format: TrainingFormat, filters: readonly string[]): Promise<RunExport> {
   const dir = runFolder(root, runId);
   const base = join(resolve(exportsRoot), `${runId}-${format}`);
   let out = base;
   for (let n = 2; existsSync(out); n++) out = `${base}-${n}`;
-  const summary = exportTrainingData({ inputs: [dir], format, out, filters: filters.map(parseFilter) });
+  const summary = await exportTrainingData({ inputs: [dir], format, out, filters: filters.map(parseFilter) });
   return { dir: out, files: summary.files, counts: summary.counts, skipped: summary.skipped, missing: summary.missing };
 }

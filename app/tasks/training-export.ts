@@ -15,9 +15,12 @@
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { RUN_OUTCOMES, RISK_LEVELS, type RunOutcome, type TrainingFormat } from '../contract';
-import { EVENTS_FILE, SETTINGS_FILE, findRunFile, readRun } from '../runs/recorder';
-import { samplesOfRun, type ChatTurn, type RunSamples, type SampleContext } from '../runs/training';
+import { DenyRuleSchema, RUN_OUTCOMES, RISK_LEVELS, type RunOutcome, type TrainingFormat } from '../contract';
+import { activeDenyRules } from '../policy/default-deny-rules';
+import { compileRedactPatterns, denyRulePatterns, redactImage, redactText, type Redaction } from '../runs/redact';
+import { EVENTS_FILE, SETTINGS_FILE, findRunFile, readRun, type RunRecord } from '../runs/recorder';
+import { IMAGE_PLACEHOLDER, samplesOfRun, type ChatTurn, type RunSamples, type SampleContext } from '../runs/training';
+import { ScreenReader, type TextBox } from '../screen/ocr';
 import { RECORD_FILE, TaskRecordSchema } from './results';
 
 export { TRAINING_FORMATS as EXPORT_FORMATS } from '../contract';
@@ -180,6 +183,17 @@ export interface ExportOptions {
   out?: string;
   filters?: Filter[];
   dryRun?: boolean;
+  redact?: RedactOptions;
+}
+
+/** What to hide before anything is written (app/runs/redact.ts). */
+export interface RedactOptions {
+  /** Blurred on every image, in the screenshots' pixels. */
+  boxes?: TextBox[];
+  /** RE2 patterns: matches in the text are replaced, lines on the images that match are blurred. */
+  patterns?: string[];
+  /** Also the patterns of each run's `text` deny rules (built-in ones it did not remove, then its own). */
+  denyRules?: boolean;
 }
 
 export interface ExportSummary {
@@ -192,6 +206,8 @@ export interface ExportSummary {
   missing: string[];
   /** The files written, relative to the output folder (empty for a dry run). */
   files: string[];
+  /** With redaction: images that had regions blurred, and how many regions in all. */
+  redacted?: { images: number; regions: number };
 }
 
 const assistant = (content: string): ChatTurn => ({ role: 'assistant', content });
@@ -217,6 +233,17 @@ function datasetInfo(files: string[]): Record<string, unknown> {
   return info;
 }
 
+/** The text deny rules of a recorded run's settings (each checked by zod; the built-in ones when there are none). */
+function runDenyPatterns(record: RunRecord, missing: string[]): string[] {
+  const settings = record.settings ?? {};
+  const own = z.array(DenyRuleSchema).safeParse(settings.denyRules ?? []);
+  const removed = z.array(z.string()).safeParse(settings.removedDefaultDenyRules ?? []);
+  if (!own.success || !removed.success) {
+    missing.push(`${record.dir}: the deny rules in settings.json cannot be read; only the built-in ones redact this run`);
+  }
+  return denyRulePatterns(activeDenyRules({ denyRules: own.success ? own.data : [], removedDefaultDenyRules: removed.success ? removed.data : [] }));
+}
+
 /** Unique, path-safe names for the runs' image folders. */
 function imageFolderNames(runs: RunSamples[]): Map<RunSamples, string> {
   const names = new Map<RunSamples, string>();
@@ -231,7 +258,7 @@ function imageFolderNames(runs: RunSamples[]): Map<RunSamples, string> {
   return names;
 }
 
-export function exportTrainingData(options: ExportOptions): ExportSummary {
+export async function exportTrainingData(options: ExportOptions): Promise<ExportSummary> {
   const filters = options.filters ?? [];
   const missing: string[] = [];
   const found = options.inputs.flatMap((input) => findRuns(input, missing));
@@ -249,14 +276,21 @@ export function exportTrainingData(options: ExportOptions): ExportSummary {
   const summary: ExportSummary = { format: options.format, runs: 0, counts: {}, skipped: {}, missing, files: [] };
   const count = (bucket: Record<string, number>, key: string, n = 1) => (bucket[key] = (bucket[key] ?? 0) + n);
 
-  const kept: Array<{ run: FoundRun; samples: RunSamples }> = [];
+  const given = compileRedactPatterns(options.redact?.patterns ?? []);
+  if (typeof given === 'string') throw new ExportError(given);
+  const kept: Array<{ run: FoundRun; samples: RunSamples; redaction: Redaction }> = [];
   for (const run of unique) {
     let samples: RunSamples;
+    let record: RunRecord;
     try {
-      samples = samplesOfRun(readRun(run.dir));
+      record = readRun(run.dir);
+      samples = samplesOfRun(record);
     } catch (error) {
       throw new ExportError(`cannot read the run record ${run.dir}: ${(error as Error).message}`);
     }
+    const fromRules = options.redact?.denyRules ? compileRedactPatterns(runDenyPatterns(record, missing)) : [];
+    if (typeof fromRules === 'string') throw new ExportError(`${run.dir}: ${fromRules}`);
+    const redaction: Redaction = { boxes: options.redact?.boxes ?? [], patterns: [...given, ...fromRules] };
     if (!runPasses(run, samples, filters)) {
       count(summary.skipped, 'run left out by the filters');
       continue;
@@ -265,7 +299,7 @@ export function exportTrainingData(options: ExportOptions): ExportSummary {
       count(summary.skipped, 'run is not a scored OSWorld task run');
       continue;
     }
-    kept.push({ run, samples });
+    kept.push({ run, samples, redaction });
     summary.runs++;
     missing.push(...samples.missing);
     const skipped = options.format === 'dpo' ? samples.skipped.pairs : samples.skipped.sft;
@@ -280,8 +314,12 @@ export function exportTrainingData(options: ExportOptions): ExportSummary {
     list.push(JSON.stringify(value));
     lines.set(file, list);
   };
+  const redactingImages = kept.some((k) => k.redaction.boxes.length > 0 || k.redaction.patterns.length > 0);
+  // One OCR reader for the whole export, only when patterns must be found on the images.
+  const reader = outDir && kept.some((k) => k.redaction.patterns.length > 0) ? await ScreenReader.open() : null;
+  if (redactingImages) summary.redacted = { images: 0, regions: 0 };
   /** The images of a sample as paths in the output folder (copied there unless dry), or null when one is gone. */
-  const imagesOf = (samples: RunSamples, context: SampleContext, step: number): string[] | null => {
+  const imagesOf = async (samples: RunSamples, redaction: Redaction, context: SampleContext, step: number): Promise<string[] | null> => {
     const paths: string[] = [];
     for (const file of context.images) {
       const source = findRunFile(samples.dir, file);
@@ -292,7 +330,16 @@ export function exportTrainingData(options: ExportOptions): ExportSummary {
       const target = `images/${folders.get(samples)!}/${file}`;
       if (outDir && !copied.has(target)) {
         mkdirSync(join(outDir, dirname(target)), { recursive: true });
-        copyFileSync(source.path, join(outDir, target));
+        if (redaction.boxes.length > 0 || redaction.patterns.length > 0) {
+          const redacted = await redactImage(readFileSync(source.path), redaction, reader);
+          writeFileSync(join(outDir, target), redacted.data);
+          if (redacted.regions > 0) {
+            summary.redacted!.images++;
+            summary.redacted!.regions += redacted.regions;
+          }
+        } else {
+          copyFileSync(source.path, join(outDir, target));
+        }
         copied.add(target);
       }
       paths.push(target);
@@ -300,42 +347,50 @@ export function exportTrainingData(options: ExportOptions): ExportSummary {
     return paths;
   };
 
-  for (const { run, samples } of kept) {
-    if (options.format === 'dpo') {
-      for (const pair of samples.pairs) {
-        if (!samplePasses(pair.risk, filters)) {
+  try {
+    for (const { run, samples, redaction } of kept) {
+      const hide = (text: string) => redactText(text, redaction.patterns, IMAGE_PLACEHOLDER);
+      const hideAll = (messages: ChatTurn[]) => messages.map((m) => ({ role: m.role, content: hide(m.content) }));
+      if (options.format === 'dpo') {
+        for (const pair of samples.pairs) {
+          if (!samplePasses(pair.risk, filters)) {
+            count(summary.skipped, 'step: left out by the filters');
+            continue;
+          }
+          const images = await imagesOf(samples, redaction, pair.context, pair.step);
+          if (!images) {
+            count(summary.skipped, 'step: an image file is missing');
+            continue;
+          }
+          const prompt = hideAll(pair.context.messages);
+          const chosen = hide(pair.chosen);
+          const rejected = hide(pair.rejected);
+          push('dpo.jsonl', { messages: [...prompt, assistant(chosen)], rejected_response: rejected, images });
+          push('dpo-sharegpt.jsonl', { messages: prompt, chosen: assistant(chosen), rejected: assistant(rejected), images });
+          count(summary.counts, pair.kind);
+          if (pair.context.partial) count(summary.counts, 'partial');
+        }
+        continue;
+      }
+      for (const sample of samples.sft) {
+        if (!samplePasses(sample.risk, filters)) {
           count(summary.skipped, 'step: left out by the filters');
           continue;
         }
-        const images = imagesOf(samples, pair.context, pair.step);
+        const images = await imagesOf(samples, redaction, sample.context, sample.step);
         if (!images) {
           count(summary.skipped, 'step: an image file is missing');
           continue;
         }
-        const prompt = pair.context.messages;
-        push('dpo.jsonl', { messages: [...prompt, assistant(pair.chosen)], rejected_response: pair.rejected, images });
-        push('dpo-sharegpt.jsonl', { messages: prompt, chosen: assistant(pair.chosen), rejected: assistant(pair.rejected), images });
-        count(summary.counts, pair.kind);
-        if (pair.context.partial) count(summary.counts, 'partial');
+        const messages = hideAll([...sample.context.messages, assistant(sample.reply)]);
+        if (options.format === 'osworld') push('osworld.jsonl', { messages, images, score: run.task!.score, task: run.task!.name });
+        else push('sft.jsonl', { messages, images });
+        count(summary.counts, sample.kind);
+        if (sample.context.partial) count(summary.counts, 'partial');
       }
-      continue;
     }
-    for (const sample of samples.sft) {
-      if (!samplePasses(sample.risk, filters)) {
-        count(summary.skipped, 'step: left out by the filters');
-        continue;
-      }
-      const images = imagesOf(samples, sample.context, sample.step);
-      if (!images) {
-        count(summary.skipped, 'step: an image file is missing');
-        continue;
-      }
-      const messages = [...sample.context.messages, assistant(sample.reply)];
-      if (options.format === 'osworld') push('osworld.jsonl', { messages, images, score: run.task!.score, task: run.task!.name });
-      else push('sft.jsonl', { messages, images });
-      count(summary.counts, sample.kind);
-      if (sample.context.partial) count(summary.counts, 'partial');
-    }
+  } finally {
+    await reader?.close();
   }
 
   if (outDir) {
@@ -349,7 +404,15 @@ export function exportTrainingData(options: ExportOptions): ExportSummary {
     const expected = options.format === 'dpo' ? ['dpo.jsonl', 'dpo-sharegpt.jsonl'] : [`${options.format}.jsonl`];
     for (const file of expected) write(file, (lines.get(file) ?? []).map((l) => `${l}\n`).join(''));
     write('dataset_info.json', `${JSON.stringify(datasetInfo(expected), null, 2)}\n`);
-    const record = { format: summary.format, runs: summary.runs, counts: summary.counts, skipped: summary.skipped, missing, inputs: unique.map((r) => r.dir) };
+    const record = {
+      format: summary.format,
+      runs: summary.runs,
+      counts: summary.counts,
+      skipped: summary.skipped,
+      missing,
+      ...(summary.redacted ? { redacted: summary.redacted } : {}),
+      inputs: unique.map((r) => r.dir),
+    };
     write('export.json', `${JSON.stringify(record, null, 2)}\n`);
   }
   return summary;

@@ -15,9 +15,13 @@ import { RunSettingsSchema, type Decision, type Proposal } from '../../app/contr
 import { ModelClient } from '../../app/model/client';
 import type { Approver } from '../../app/policy/approval';
 import { createRunRecorder } from '../../app/runs/recorder';
-import { exportTrainingData, parseFilter, type ExportFormat } from '../../app/tasks/training-export';
+import { exportTrainingData, parseFilter, type ExportFormat, type RedactOptions } from '../../app/tasks/training-export';
 import { startFakeVllm, type FakeVllm, type FakeVllmOptions, type Reply } from '../../testkit/fake-vllm/server';
 import { FakeDesktop } from '../../testkit/fake-desktop';
+import type { Frame } from '../../app/devices/device';
+import type { Display } from '../../app/screen/geometry';
+import { ScreenReader } from '../../app/screen/ocr';
+import sharp from 'sharp';
 
 const INSTRUCTION = 'Open the settings, then finish.';
 const NOTE = 'Not that one: the gear icon is at the top right.';
@@ -48,7 +52,27 @@ const ANSWERS: Decision[] = [
   { kind: 'edit', action: { action: 'left_click', coordinate: [450, 460] } },
 ];
 
-async function supervisedRun(options: { server: Omit<FakeVllmOptions, 'script'>; profile?: string; script?: Reply[]; answers?: Decision[]; approve?: 'ask' | 'auto' }) {
+/** A screen with three lines of text on it: a card number, a name, and a line holding the word "secret". */
+class TextDesktop extends FakeDesktop {
+  override async capture(display: Display): Promise<Frame> {
+    const { width, height } = display.bounds;
+    const text = (y: number, words: string) => `<text x="40" y="${y}" font-family="DejaVu Sans, sans-serif" font-size="30" fill="black">${words}</text>`;
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="white"/>${text(200, 'Card 4111 2222 3333')}${text(350, 'Jane Doe')}${text(500, 'Nothing secret here')}</svg>`;
+    const { data } = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    return { display, width, height, channels: 3, data, capturedAt: Date.now(), method: 'fake' };
+  }
+}
+
+async function supervisedRun(options: {
+  server: Omit<FakeVllmOptions, 'script'>;
+  profile?: string;
+  script?: Reply[];
+  answers?: Decision[];
+  approve?: 'ask' | 'auto';
+  desktop?: FakeDesktop;
+  instruction?: string;
+  settings?: Record<string, unknown>;
+}) {
   const server = await startFakeVllm({ servedModel: 'qwen3-vl-test', ...options.server, script: options.script ?? SCRIPT });
   servers.push(server);
   const settings = RunSettingsSchema.parse({
@@ -58,10 +82,11 @@ async function supervisedRun(options: { server: Omit<FakeVllmOptions, 'script'>;
     profile: options.profile ?? 'qwen3-vl',
     maxSteps: 10,
     settle: { enabled: false, quietMs: 0, maxMs: 0 },
+    ...options.settings,
   });
   const dir = join(mkdtempSync(join(tmpdir(), 'deskpilot-train-')), 'run');
-  const run = new AgentRun(INSTRUCTION, settings, {
-    desktop: new FakeDesktop(),
+  const run = new AgentRun(options.instruction ?? INSTRUCTION, settings, {
+    desktop: options.desktop ?? new FakeDesktop(),
     model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, retryDelayMs: 10 }),
     approver: new ScriptedApprover([...(options.answers ?? ANSWERS)]),
     recorder: createRunRecorder({ dir, runId: 'train-run', settings }),
@@ -72,9 +97,9 @@ async function supervisedRun(options: { server: Omit<FakeVllmOptions, 'script'>;
   return { dir, result, received };
 }
 
-function exported(inputs: string[], format: ExportFormat, filters: string[] = []) {
+async function exported(inputs: string[], format: ExportFormat, filters: string[] = [], redact?: RedactOptions) {
   const out = join(mkdtempSync(join(tmpdir(), 'deskpilot-export-')), 'data');
-  const summary = exportTrainingData({ inputs, format, out, filters: filters.map(parseFilter) });
+  const summary = await exportTrainingData({ inputs, format, out, filters: filters.map(parseFilter), ...(redact ? { redact } : {}) });
   const read = (file: string) =>
     readFileSync(join(out, file), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
   return { out, summary, read };
@@ -107,7 +132,7 @@ describe('deskpilot export', () => {
     const { dir, result, received } = await supervisedRun({ server: { toolParser: false } });
     expect(result.outcome).toBe('success');
     expect(received).toHaveLength(5);
-    const { out, summary, read } = exported([dir], 'sft');
+    const { out, summary, read } = await exported([dir], 'sft');
     expect(summary.counts).toEqual({ approved: 3, edited: 1 });
     expect(summary.skipped).toEqual({ 'step: denied by the person': 1 });
     const lines = read('sft.jsonl');
@@ -138,7 +163,7 @@ describe('deskpilot export', () => {
 
   it('dpo: the edit over the proposal, and for the noted denial the next accepted reply over the denied one', async () => {
     const { dir, received } = await supervisedRun({ server: { toolParser: false } });
-    const { summary, read } = exported([dir], 'dpo');
+    const { summary, read } = await exported([dir], 'dpo');
     expect(summary.counts).toEqual({ denied: 1, edited: 1 });
     expect(summary.skipped).toEqual({});
     const [denied, edited] = read('dpo.jsonl');
@@ -168,7 +193,7 @@ describe('deskpilot export', () => {
       script: [click(100, 100), twoClicks, click(300, 300), terminate],
       answers: [{ kind: 'deny', note: '' }, { kind: 'approve' }, { kind: 'deny', note: NOTE }, { kind: 'approve' }],
     });
-    const { summary } = exported([dir], 'dpo');
+    const { summary } = await exported([dir], 'dpo');
     expect(summary.counts).toEqual({});
     expect(summary.skipped).toEqual({
       'step: denied without a note': 1,
@@ -180,8 +205,8 @@ describe('deskpilot export', () => {
     const prompt = await supervisedRun({ server: { toolParser: false } });
     const native = await supervisedRun({ server: { toolParser: true } });
     expect(native.received[0]!.tools).toBeDefined();
-    const a = exported([prompt.dir], 'sft').read('sft.jsonl');
-    const b = exported([native.dir], 'sft').read('sft.jsonl');
+    const a = (await exported([prompt.dir], 'sft')).read('sft.jsonl');
+    const b = (await exported([native.dir], 'sft')).read('sft.jsonl');
     expect(b).toHaveLength(a.length);
     // The chat template puts the tools into the system prompt: exactly what prompt mode sent.
     expect(b[0]!.messages[0]).toEqual({ role: 'system', content: prompt.received[0]!.messages[0].content });
@@ -201,7 +226,7 @@ describe('deskpilot export', () => {
       script: [{ ...click(100, 100), reasoning: 'The gear icon is at the top.' }, { ...terminate, reasoning: 'Done.' }],
       approve: 'auto',
     });
-    const lines = exported([dir], 'sft').read('sft.jsonl');
+    const lines = (await exported([dir], 'sft')).read('sft.jsonl');
     expect(lines[0]!.messages.at(-1).content).toBe(
       '<think>\nThe gear icon is at the top.\n</think>\n\nAction: click it\n<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [100, 100]}}\n</tool_call>',
     );
@@ -213,7 +238,7 @@ describe('deskpilot export', () => {
     cpSync(dir, old, { recursive: true });
     const events = readFileSync(join(old, 'events.jsonl'), 'utf8').split('\n').filter((l) => l && !l.includes('"type":"model-input"'));
     writeFileSync(join(old, 'events.jsonl'), `${events.join('\n')}\n`);
-    const { out, summary, read } = exported([old], 'sft');
+    const { out, summary, read } = await exported([old], 'sft');
     expect(summary.counts).toEqual({ approved: 3, edited: 1, partial: 4 });
     expect(summary.missing.join('\n')).toMatch(/no model-input events .* without the system prompt, tools or history/);
     const [first] = read('sft.jsonl');
@@ -232,7 +257,7 @@ describe('deskpilot export', () => {
     const at = lines.findIndex((l) => l.includes('"type":"model-input"') && l.includes('"step":3,'));
     lines[at] = lines[at]!.slice(0, 40);
     writeFileSync(join(damaged, 'events.jsonl'), lines.join('\n'));
-    const { summary, read } = exported([damaged], 'sft');
+    const { summary, read } = await exported([damaged], 'sft');
     expect(summary.counts).toEqual({ approved: 1 });
     expect(summary.skipped['step: the request the model saw could not be rebuilt']).toBe(3);
     const missing = summary.missing.join('\n');
@@ -249,11 +274,11 @@ describe('deskpilot export', () => {
     // Killed after the edit of step 4 was decided, before it was performed, in the middle of writing a line.
     const cut = lines.findIndex((l) => l.includes('"type":"decision"') && l.includes('"proposalId":"4.0"'));
     writeFileSync(join(killed, 'events.jsonl'), `${lines.slice(0, cut + 1).join('\n')}\n{"runId":"train-run","at":1,"ty`);
-    const sft = exported([killed], 'sft');
+    const sft = await exported([killed], 'sft');
     expect(sft.summary.counts).toEqual({ approved: 2 });
     expect(sft.summary.skipped).toMatchObject({ 'step: the run ended before the action was performed': 1 });
     expect(sft.summary.missing.join('\n')).toContain('the last line is incomplete');
-    const dpo = exported([killed], 'dpo');
+    const dpo = await exported([killed], 'dpo');
     expect(dpo.summary.counts).toEqual({ denied: 1 });
   });
 
@@ -272,7 +297,7 @@ describe('deskpilot export', () => {
     task('gimp', 'bad', { domain: 'gimp', id: 'bad', status: 'scored', score: 0, ...base });
     const broken = task('vlc', 'broken', { domain: 'vlc', id: 'broken', status: 'scored', score: 'high' });
 
-    const all = exported([results], 'osworld');
+    const all = await exported([results], 'osworld');
     expect(all.summary.runs).toBe(2);
     expect(all.summary.skipped['run is not a scored OSWorld task run']).toBe(1);
     expect(all.summary.missing.join('\n')).toContain(`${join(broken, 'deskpilot-task.json')} is not a task record`);
@@ -280,12 +305,54 @@ describe('deskpilot export', () => {
     expect(lines.map((l) => [l.task, l.score])).toEqual([['chrome/good', 1], ['chrome/good', 1], ['gimp/bad', 0], ['gimp/bad', 0]]);
     for (const line of lines) for (const file of line.images) expect(readFileSync(join(all.out, file)).length).toBeGreaterThan(0);
 
-    expect(exported([results], 'osworld', ['score>=1']).read('osworld.jsonl').map((l) => l.task)).toEqual(['chrome/good', 'chrome/good']);
-    expect(exported([results], 'osworld', ['outcome=failure']).summary.runs).toBe(0);
-    expect(exported([results], 'sft', ['risk=risky']).summary.counts).toEqual({});
+    expect((await exported([results], 'osworld', ['score>=1'])).read('osworld.jsonl').map((l) => l.task)).toEqual(['chrome/good', 'chrome/good']);
+    expect((await exported([results], 'osworld', ['outcome=failure'])).summary.runs).toBe(0);
+    expect((await exported([results], 'sft', ['risk=risky'])).summary.counts).toEqual({});
     expect(() => parseFilter('colour=red')).toThrow(/unknown key "colour"; filters are outcome=/);
     expect(() => parseFilter('since=yesterday')).toThrow(/"yesterday" is not a date/);
   });
+
+  it('redaction: boxes, pattern matches read on the screenshots and the deny rules\' text blurred; matches in the text replaced', async () => {
+    const { dir } = await supervisedRun({
+      server: { toolParser: false },
+      desktop: new TextDesktop(),
+      instruction: 'Pay with the card 4111 2222 3333.',
+      settings: { ocr: { enabled: false }, denyRules: [{ match: 'text', pattern: 'secret', reason: 'private' }] },
+      script: [click(100, 100), terminate],
+      approve: 'auto',
+    });
+    const { out, summary, read } = await exported([dir], 'sft', [], { patterns: ['\\d{4} \\d{4} \\d{4}'], denyRules: true, boxes: [{ x: 30, y: 310, width: 300, height: 60 }] });
+    const lines = read('sft.jsonl');
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('4111');
+    expect(text).toContain('Pay with the card [redacted].');
+    for (const line of lines) expect(line.images).toHaveLength(placeholders(line.messages));
+    // The screen did not change, so both steps sent the same image (stored once): the card line, the "secret" line
+    // and the box.
+    expect(summary.redacted).toEqual({ images: 1, regions: 3 });
+
+    const file = lines[0]!.images[0] as string;
+    const pixels = async (path: string) => (await sharp(readFileSync(path)).removeAlpha().raw().toBuffer({ resolveWithObject: true })).data;
+    const [before, after] = await Promise.all([pixels(join(dir, 'step-0001.png')), pixels(join(out, file))]);
+    const differs = (x0: number, y0: number, x1: number, y1: number) => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) for (let c = 0; c < 3; c++) if (before[(y * 1280 + x) * 3 + c] !== after[(y * 1280 + x) * 3 + c]) return true;
+      return false;
+    };
+    expect(differs(40, 170, 400, 210)).toBe(true); // the card number
+    expect(differs(40, 470, 400, 510)).toBe(true); // the deny rule's word
+    expect(differs(30, 310, 330, 370)).toBe(true); // the box over the name
+    expect(differs(0, 600, 1280, 800)).toBe(false); // nothing else
+    // Read again: none of the three can be read any more.
+    const reader = await ScreenReader.open();
+    try {
+      const frame = { display: { id: 0, name: 'x', bounds: { x: 0, y: 0, width: 1280, height: 800 }, scaleFactor: 1, primary: true }, width: 1280, height: 800, channels: 3 as const, data: after, capturedAt: 0, method: 'x' };
+      const page = await reader.readPage(frame);
+      expect(page.text).not.toMatch(/4111|secret|Jane|Doe/i);
+    } finally {
+      await reader.close();
+    }
+    await expect(exportTrainingData({ inputs: [dir], format: 'sft', dryRun: true, redact: { patterns: ['(a)\\1'] } })).rejects.toThrow(/the redaction pattern ".+" cannot be used: backreferences/);
+  }, 60_000);
 
   it('the command prints counts per kind on --dry-run, and refuses an --out folder that holds something', async () => {
     const { dir } = await supervisedRun({ server: { toolParser: false } });
