@@ -68,6 +68,8 @@ export const BRIDGE_REQUESTS = {
       format: z.enum(TRAINING_FORMATS),
       /** `deskpilot export --filter` values ("risk=risky", "outcome=success"). */
       filters: z.array(z.string().max(200)).max(12).default([]),
+      /** Hide what the run's text deny rules match (`deskpilot export --redact`). */
+      redact: z.boolean().default(false),
     }),
   ).returns<RunExport>(),
   'displays.list': request(z.object({})).returns<Display[]>(),
@@ -118,6 +120,8 @@ export interface RunExport {
   counts: Record<string, number>;
   skipped: Record<string, number>;
   missing: string[];
+  /** With redaction: images that had regions blurred, and how many regions in all. */
+  redacted?: { images: number; regions: number };
 }
 
 /** One past run opened in the trajectory viewer: its events, and what could not be read of its record. */

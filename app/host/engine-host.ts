@@ -127,7 +127,7 @@ export class EngineHost {
       'runs.get': (i) => getRun(this.options.runsRoot, i.runId),
       'runs.image': (i) => readRunImage(this.options.runsRoot, i.runId, i.file),
       'runs.export': (i) =>
-        exportRun(this.options.runsRoot, this.options.exportsRoot ?? defaultExportsRoot(), i.runId, i.format, i.filters),
+        exportRun(this.options.runsRoot, this.options.exportsRoot ?? defaultExportsRoot(), i.runId, i),
       'displays.list': () => this.displays(),
     };
   }

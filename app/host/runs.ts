@@ -111,13 +111,32 @@ export function readRunImage(root: string, runId: string, file: string): RunImag
 
 /**
  * Export one run as training data into a new folder `<exportsRoot>/<run id>-<format>` (-2, -3, ... when taken), as
- * `deskpilot export <run dir> --format F --out DIR` does.
+ * `deskpilot export <run dir> --format F --out DIR [--filter ...] [--redact]` does.
  */
-export async function exportRun(root: string, exportsRoot: string, runId: string, format: TrainingFormat, filters: readonly string[]): Promise<RunExport> {
+export async function exportRun(
+  root: string,
+  exportsRoot: string,
+  runId: string,
+  options: { format: TrainingFormat; filters: readonly string[]; redact: boolean },
+): Promise<RunExport> {
   const dir = runFolder(root, runId);
+  const { format } = options;
   const base = join(resolve(exportsRoot), `${runId}-${format}`);
   let out = base;
   for (let n = 2; existsSync(out); n++) out = `${base}-${n}`;
-  const summary = await exportTrainingData({ inputs: [dir], format, out, filters: filters.map(parseFilter) });
-  return { dir: out, files: summary.files, counts: summary.counts, skipped: summary.skipped, missing: summary.missing };
+  const summary = await exportTrainingData({
+    inputs: [dir],
+    format,
+    out,
+    filters: options.filters.map(parseFilter),
+    ...(options.redact ? { redact: { denyRules: true } } : {}),
+  });
+  return {
+    dir: out,
+    files: summary.files,
+    counts: summary.counts,
+    skipped: summary.skipped,
+    missing: summary.missing,
+    ...(summary.redacted ? { redacted: summary.redacted } : {}),
+  };
 }

@@ -363,5 +363,8 @@ describe('deskpilot export', () => {
     const bad = cli([dir, '--format', 'sft', '--out', join(dir)]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--out .* must be a new or empty folder/);
+    const box = cli([dir, '--format', 'sft', '--dry-run', '--redact-box', '1,2,3']);
+    expect(box.status).toBe(2);
+    expect(box.stderr).toContain('--redact-box "1,2,3" is not a box: write x,y,width,height');
   });
 });

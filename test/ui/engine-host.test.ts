@@ -188,8 +188,11 @@ describe('EngineHost', () => {
     expect(lines[0].messages.at(-1).content).toContain('"coordinate": [200, 300]');
     // The denial is answered by the terminate on the same screen: one pair each.
     expect(await ok<RunExport>('runs.export', { runId, format: 'dpo' })).toMatchObject({ counts: { edited: 1, denied: 1 } });
-    // Again: a new folder, never over the last export.
-    expect((await ok<RunExport>('runs.export', { runId, format: 'sft' })).dir).toBe(join(exportsRoot, `${runId}-sft-2`));
+    // Again: a new folder, never over the last export; redacted this time (the flat test screen has no text to hide).
+    expect(await ok<RunExport>('runs.export', { runId, format: 'sft', redact: true })).toMatchObject({
+      dir: join(exportsRoot, `${runId}-sft-2`),
+      redacted: { images: 0, regions: 0 },
+    });
     expect(await host.handle('runs.export', { runId, format: 'sft', filters: ['colour=red'] })).toMatchObject({
       ok: false,
       error: expect.stringContaining('unknown key "colour"'),

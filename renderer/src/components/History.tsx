@@ -30,6 +30,7 @@ function ExportForTraining(props: { runId: string }) {
   const request = useRequest();
   const [format, setFormat] = useState<TrainingFormat>('sft');
   const [filters, setFilters] = useState('');
+  const [redact, setRedact] = useState(false);
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<RunExport | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -37,7 +38,7 @@ function ExportForTraining(props: { runId: string }) {
     setBusy(true);
     setError(null);
     setResult(null);
-    const answer = await request('runs.export', { runId: props.runId, format, filters: filters.split(/\s+/).filter(Boolean) });
+    const answer = await request('runs.export', { runId: props.runId, format, filters: filters.split(/\s+/).filter(Boolean), redact });
     setBusy(false);
     if (answer.ok) setResult(answer.value);
     else setError(answer.error);
@@ -58,6 +59,10 @@ function ExportForTraining(props: { runId: string }) {
         Filters{' '}
         <input value={filters} placeholder="risk=risky" onChange={(e) => setFilters(e.target.value)} />
       </label>{' '}
+      <label>
+        <input type="checkbox" checked={redact} onChange={(e) => setRedact(e.target.checked)} /> Blur and replace what the deny rules
+        match
+      </label>{' '}
       <button type="button" disabled={busy} onClick={() => void run()}>
         Export for training
       </button>
@@ -70,6 +75,11 @@ function ExportForTraining(props: { runId: string }) {
       {result ? (
         <div role="status">
           <p>{exportedText(result)}</p>
+          {result.redacted ? (
+            <p className="dim small">
+              Redacted {result.redacted.regions} regions on {result.redacted.images} images.
+            </p>
+          ) : null}
           {Object.keys(result.skipped).length || result.missing.length ? (
             <ul className="problems">
               {Object.entries(result.skipped).map(([reason, n]) => (
