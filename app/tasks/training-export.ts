@@ -12,7 +12,7 @@
  * dataset_info.json (LLaMA-Factory's description of those files) and export.json (counts, skips, what was
  * missing). The samples themselves come from app/runs/training.ts.
  */
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DenyRuleSchema, RUN_OUTCOMES, RISK_LEVELS, type RunOutcome, type TrainingFormat } from '../contract';
@@ -152,7 +152,8 @@ function taskOf(runDir: string, missing: string[]): FoundRun['task'] {
 export function findRuns(input: string, missing: string[]): FoundRun[] {
   const root = resolve(input);
   if (!existsSync(root)) throw new ExportError(`no folder at ${root}`);
-  if (!lstatSync(root).isDirectory()) throw new ExportError(`${root} is not a folder (give a run folder, a folder of runs or an OSWorld results folder)`);
+  // The folder given may be a link (followed: the person named it); links inside it are not followed.
+  if (!statSync(root).isDirectory()) throw new ExportError(`${root} is not a folder (give a run folder, a folder of runs or an OSWorld results folder)`);
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
     if (isRunDir(dir)) {

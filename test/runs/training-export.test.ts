@@ -145,6 +145,8 @@ describe('deskpilot export', () => {
       expect(JSON.stringify(context)).toBe(JSON.stringify(sent.messages));
       expect(line.images).toHaveLength(placeholders(line.messages));
       expect(line.images.map((file: string) => readFileSync(join(out, file)))).toEqual(sent.images);
+      // LLaMA-Factory's sharegpt reader wants user and assistant turns in turn after the system prompt.
+      expect(line.messages.map((m: { role: string }) => m.role).join(' ')).toMatch(/^system( user assistant)+$/);
     });
     // The assistant turn as the model wrote it: the next request sends the same text back in its history.
     expect(lines[0]!.messages.at(-1)).toEqual({ role: 'assistant', content: lastAssistant(received[1]!) });
@@ -184,6 +186,8 @@ describe('deskpilot export', () => {
     expect(deniedLf).toEqual({ messages: denied!.messages.slice(0, -1), chosen: denied!.messages.at(-1), rejected: { role: 'assistant', content: denied!.rejected_response }, images: denied!.images });
     expect(editedLf!.chosen.content).toContain('[450, 460]');
     for (const pair of [denied!, edited!]) expect(pair.images).toHaveLength(placeholders(pair.messages));
+    // Its ranking reader wants the prompt to end with the user's turn.
+    for (const pair of [deniedLf!, editedLf!]) expect(pair.messages.map((m: { role: string }) => m.role).join(' ')).toMatch(/^system( user assistant)* user$/);
   });
 
   it('a denial without a note, or after an action of the same reply was performed, gives no pair', async () => {
