@@ -1,19 +1,20 @@
 /**
  * Training data from supervised runs: real runs of the engine (fake vLLM over HTTP, desktop double, run recorder)
- * in which a person approves, denies with a note and edits, then `deskpilot export`. The SFT context of each step
+ * in which a person at the terminal approver approves, denies with a note and edits, then `deskpilot export`. The SFT context of each step
  * must be the request the server received for it, byte for byte, with the same image bytes; the assistant turn the
  * one the model wrote (as the next request sends it back), with the person's action in place of an edited one; the
  * preference pairs the right sides. Old, killed and OSWorld records too.
  */
 import { spawnSync } from 'node:child_process';
+import { PassThrough, Readable } from 'node:stream';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentRun } from '../../app/agent/loop';
-import { RunSettingsSchema, type Decision, type Proposal } from '../../app/contract';
+import { RunSettingsSchema, type Decision } from '../../app/contract';
 import { ModelClient } from '../../app/model/client';
-import type { Approver } from '../../app/policy/approval';
+import { TerminalApprover } from '../../app/cli/terminal-approver';
 import { createRunRecorder } from '../../app/runs/recorder';
 import { exportTrainingData, parseFilter, type ExportFormat, type RedactOptions } from '../../app/tasks/training-export';
 import { startFakeVllm, type FakeVllm, type FakeVllmOptions, type Reply } from '../../testkit/fake-vllm/server';
@@ -31,11 +32,17 @@ const click = (x: number, y: number): Reply => ({
 });
 const terminate: Reply = { toolCalls: [{ name: 'computer_use', arguments: { action: 'terminate', status: 'success' } }] };
 
-class ScriptedApprover implements Approver {
-  constructor(private readonly answers: Decision[]) {}
-  decide(_proposal: Proposal): Promise<Decision> {
-    return Promise.resolve(this.answers.shift() ?? { kind: 'approve' });
-  }
+/** The person at the terminal (app/cli/terminal-approver.ts), answering from piped input: y, n + note, e + JSON. */
+function terminalApprover(answers: Decision[]): TerminalApprover {
+  const lines = answers.flatMap((answer): string[] => {
+    if (answer.kind === 'approve') return ['y'];
+    if (answer.kind === 'deny') return ['n', answer.note];
+    if (answer.kind === 'edit') return ['e', JSON.stringify(answer.action)];
+    throw new Error(`no terminal answer for ${answer.kind}`);
+  });
+  const transcript = new PassThrough();
+  transcript.resume();
+  return new TerminalApprover(Readable.from(lines.map((line) => `${line}\n`)), transcript);
 }
 
 const servers: FakeVllm[] = [];
@@ -88,7 +95,7 @@ async function supervisedRun(options: {
   const run = new AgentRun(options.instruction ?? INSTRUCTION, settings, {
     desktop: options.desktop ?? new FakeDesktop(),
     model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, retryDelayMs: 10 }),
-    approver: new ScriptedApprover([...(options.answers ?? ANSWERS)]),
+    approver: terminalApprover(options.answers ?? ANSWERS),
     recorder: createRunRecorder({ dir, runId: 'train-run', settings }),
   }, 'train-run');
   const result = await run.start();
