@@ -224,6 +224,24 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     error: z.string().optional(),
   }),
   z.object({ ...base, type: z.literal('model-request'), step: z.number().int(), attempt: z.number().int() }),
+  z.object({
+    ...base,
+    /**
+     * One request exactly as the model server received it (app/agent/request-log.ts): each image a file of the run
+     * record instead of its base64 data, and only the messages that differ from the previous model-input event.
+     */
+    type: z.literal('model-input'),
+    step: z.number().int(),
+    attempt: z.number().int(),
+    mode: z.enum(['native', 'prompt']),
+    /** This request's number in the run (1, 2, ...): a gap means a line of the record was lost. */
+    seq: z.number().int().min(1),
+    /** How many leading messages are those of the previous model-input event of this run; `messages` follow them. */
+    shared: z.number().int().min(0),
+    messages: z.array(z.record(z.string(), z.unknown())),
+    /** The rest of the request body as sent (model, tools, tool_choice, sampling), without `messages`. */
+    body: z.record(z.string(), z.unknown()),
+  }),
   z.object({ ...base, type: z.literal('reasoning-delta'), step: z.number().int(), delta: z.string() }),
   z.object({ ...base, type: z.literal('content-delta'), step: z.number().int(), delta: z.string() }),
   z.object({
@@ -303,6 +321,10 @@ export const RUN_OUTCOME_LABELS: Record<RunOutcome, string> = {
   stopped: 'Stopped',
   error: 'Failed',
 };
+
+/** What `deskpilot export` and History's "Export for training" write (app/tasks/training-export.ts). */
+export const TRAINING_FORMATS = ['sft', 'dpo', 'osworld'] as const;
+export type TrainingFormat = (typeof TRAINING_FORMATS)[number];
 
 /** Exit codes of `deskpilot run` per outcome. */
 export const OUTCOME_EXIT_CODES: Record<RunOutcome, number> = {

@@ -43,6 +43,11 @@ export function defaultRunsRoot(): string {
   return process.env.DESKPILOT_RUNS_DIR || join(dataDir(), 'runs');
 }
 
+/** Where History's "Export for training" writes (one new folder per export). */
+export function defaultExportsRoot(): string {
+  return process.env.DESKPILOT_EXPORTS_DIR || join(dataDir(), 'training-data');
+}
+
 export class SettingsError extends Error {
   override name = 'SettingsError';
 }

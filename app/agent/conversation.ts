@@ -5,13 +5,14 @@
  * (`maxInvalidReplies`) runs out.
  */
 import type { RunSettings, Timings } from '../contract';
-import type { ModelEvent } from '../model/client';
+import type { ModelEvent, SentRequest } from '../model/client';
 import { parseReply, type ParsedCall, type RawMessage } from '../model/parse';
 import type { Profile } from '../model/profiles';
 import { toolsForProfile, type Turn } from '../model/prompt';
 import type { FunctionTool } from '../model/tools';
 import type { Size } from '../screen/geometry';
 import { History, type ImageInput } from './history';
+import { RequestLog } from './request-log';
 import { timed, type RunControl } from './run-control';
 
 /** What the loop needs from a model client (app/model/client.ts ModelClient, or a test double). */
@@ -22,6 +23,8 @@ export interface ModelStreamer {
     turns: Turn[];
     tools: FunctionTool[];
     signal?: AbortSignal;
+    /** Told each request body right before it is sent (app/model/client.ts ModelRequest.onRequest). */
+    onRequest?: (sent: SentRequest) => void;
   }): AsyncIterable<ModelEvent>;
 }
 
@@ -34,6 +37,8 @@ export interface ValidReply {
 
 export class Conversation {
   private readonly history: History;
+  /** Every request as the server received it goes into the run record from here (request-log.ts). */
+  private readonly requests: RequestLog;
 
   constructor(
     private readonly profile: Profile,
@@ -42,6 +47,7 @@ export class Conversation {
     private readonly control: RunControl,
   ) {
     this.history = new History(profile);
+    this.requests = new RequestLog((dataUrl) => control.imageFile(dataUrl));
   }
 
   /** The first user turn: the instruction and the first screenshot. */
@@ -63,7 +69,7 @@ export class Conversation {
       this.control.checkStopped();
       this.control.emit({ type: 'model-request', step, attempt });
       const done = await timed(timings, 'model', () =>
-        this.streamOnce(step, { profile: this.profile, system, turns: this.history.render(), tools }),
+        this.streamOnce(step, attempt, { profile: this.profile, system, turns: this.history.render(), tools }),
       );
       const parsed = parseReply(done.message, this.profile, { imageSize });
       this.control.emit({
@@ -111,9 +117,11 @@ export class Conversation {
 
   private async streamOnce(
     step: number,
+    attempt: number,
     request: { profile: Profile; system: string; turns: Turn[]; tools: FunctionTool[] },
   ): Promise<Extract<ModelEvent, { type: 'done' }>> {
-    for await (const event of this.model.stream({ ...request, signal: this.control.signal })) {
+    const onRequest = (sent: SentRequest): void => this.control.emit(this.requests.event(step, attempt, sent));
+    for await (const event of this.model.stream({ ...request, signal: this.control.signal, onRequest })) {
       this.control.checkStopped();
       switch (event.type) {
         case 'reasoning':

@@ -10,6 +10,11 @@ export interface Recorder {
   record(event: RunEvent): void;
   /** Store the image sent to the model at `step`; returns its file name inside `dir`. */
   saveImage(step: number, data: Buffer, mime: string): string;
+  /**
+   * The file inside `dir` holding the image of a `data:<mime>;base64,...` URL sent to the model: the step image with
+   * the same bytes, or a new file (written once, however many requests carry it). Throws like saveImage.
+   */
+  imageFile(dataUrl: string): string;
   /** Flush, write run.json, close the events file. Safe to call more than once. */
   close(): Promise<void>;
 }

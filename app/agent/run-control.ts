@@ -66,6 +66,20 @@ export class RunControl {
     }
   }
 
+  /**
+   * The run record's file for an image sent to the model (Recorder.imageFile), or null without a record. A record
+   * that cannot take it stops the run, as for an event.
+   */
+  imageFile(dataUrl: string): string | null {
+    if (!this.recorder) return null;
+    try {
+      return this.recorder.imageFile(dataUrl);
+    } catch (error) {
+      if (!this.stopped) this.stop(`the run record could not be written: ${errorMessage(error)}`);
+      return null;
+    }
+  }
+
   setState(state: RunState, reason?: string): void {
     if (this.stateValue === state) return;
     this.stateValue = state;

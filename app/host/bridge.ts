@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { Display } from '../base/shapes';
-import { DecisionSchema, RunEventSchema, RunSettingsSchema, type Decision, type RunEvent, type RunState } from '../contract';
+import { DecisionSchema, RunEventSchema, RunSettingsSchema, TRAINING_FORMATS, type Decision, type RunEvent, type RunState } from '../contract';
 import type { EndpointReport } from '../model/check-report';
 
 /** Settings as the UI edits them: everything optional except what a run needs; the API key write-only. */
@@ -61,6 +61,17 @@ export const BRIDGE_REQUESTS = {
   'runs.image': request(
     z.object({ runId, file: z.string().regex(/^step-\d+(-\d+)?\.(png|jpg|webp)$/, 'not a step image file name') }),
   ).returns<RunImage>(),
+  /** History's "Export for training": the run as `deskpilot export` writes it, into a new folder of its own. */
+  'runs.export': request(
+    z.object({
+      runId,
+      format: z.enum(TRAINING_FORMATS),
+      /** `deskpilot export --filter` values ("risk=risky", "outcome=success"). */
+      filters: z.array(z.string().max(200)).max(12).default([]),
+      /** Hide what the run's text deny rules match (`deskpilot export --redact`). */
+      redact: z.boolean().default(false),
+    }),
+  ).returns<RunExport>(),
   'displays.list': request(z.object({})).returns<Display[]>(),
 } as const;
 export type BridgeRequestName = keyof typeof BRIDGE_REQUESTS;
@@ -98,6 +109,19 @@ export interface RunListItem {
   startedAt: number;
   outcome: string | null;
   steps: number;
+  /** Actions a person denied or edited (run.json; 0 for a run that never closed its record). */
+  corrections: number;
+}
+
+/** What "Export for training" wrote: the folder, lines per kind, and why the other steps gave none. */
+export interface RunExport {
+  dir: string;
+  files: string[];
+  counts: Record<string, number>;
+  skipped: Record<string, number>;
+  missing: string[];
+  /** With redaction: images that had regions blurred, and how many regions in all. */
+  redacted?: { images: number; regions: number };
 }
 
 /** One past run opened in the trajectory viewer: its events, and what could not be read of its record. */

@@ -26,13 +26,14 @@ import {
 import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings, type RunState } from '../contract';
 import type { AgentRun, ModelStreamer } from '../agent/loop';
 import { errorMessage } from '../base/errors';
+import { defaultExportsRoot } from '../settings';
 import type { Desktop } from '../devices/device';
 import { diagnoseEndpoint, type EndpointReport } from '../model/check';
 import type { EndpointMemory } from '../model/endpoint-memory';
 import { listServedModels } from '../model/endpoint-url';
 import type { WindowProbe } from '../platform/windows';
 import type { Display } from '../screen/geometry';
-import { getRun, listRuns, readRunImage } from './runs';
+import { exportRun, getRun, listRuns, readRunImage } from './runs';
 import type { SettingsStore } from './settings-store';
 import { UiApprover } from './ui-approver';
 import { wireRun } from './wiring';
@@ -41,6 +42,8 @@ export interface EngineHostOptions {
   store: SettingsStore;
   /** Folder of run records (app/settings.ts defaultRunsRoot()). */
   runsRoot: string;
+  /** Where "Export for training" writes (default: app/settings.ts defaultExportsRoot()). */
+  exportsRoot?: string;
   /** Created on first need and kept: one process drives one desktop. */
   createDesktop: () => Promise<Desktop>;
   /** Values under the stored ones (config file, environment). */
@@ -123,6 +126,8 @@ export class EngineHost {
       'runs.list': () => listRuns(this.options.runsRoot),
       'runs.get': (i) => getRun(this.options.runsRoot, i.runId),
       'runs.image': (i) => readRunImage(this.options.runsRoot, i.runId, i.file),
+      'runs.export': (i) =>
+        exportRun(this.options.runsRoot, this.options.exportsRoot ?? defaultExportsRoot(), i.runId, i),
       'displays.list': () => this.displays(),
     };
   }

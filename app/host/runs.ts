@@ -5,7 +5,9 @@
  */
 import { existsSync, openSync, readdirSync, readFileSync, readSync, closeSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { RunDetails, RunImage, RunListItem } from './bridge';
+import type { RunDetails, RunExport, RunImage, RunListItem } from './bridge';
+import type { TrainingFormat } from '../contract';
+import { exportTrainingData, parseFilter } from '../tasks/training-export';
 import { EVENTS_FILE, SUMMARY_FILE, findRunFile, readRun, type RunRecordSummary } from '../runs/recorder';
 
 /** Newest first; at most this many are listed. */
@@ -43,7 +45,7 @@ function summarize(root: string, runId: string): RunListItem | null {
   const eventsFile = findRunFile(dir, EVENTS_FILE);
   try {
     if (summaryFile.kind === 'refused' || (summaryFile.kind === 'missing' && eventsFile.kind === 'refused')) {
-      return { runId, instruction: '(run record with a file linked from outside its folder; not read)', startedAt: 0, outcome: null, steps: 0 };
+      return { runId, instruction: '(run record with a file linked from outside its folder; not read)', startedAt: 0, outcome: null, steps: 0, corrections: 0 };
     }
     if (summaryFile.kind === 'file') {
       const s = JSON.parse(readFileSync(summaryFile.path, 'utf8')) as Partial<RunRecordSummary>;
@@ -53,6 +55,7 @@ function summarize(root: string, runId: string): RunListItem | null {
         startedAt: typeof s.startedAt === 'number' ? s.startedAt : statSync(dir).mtimeMs,
         outcome: typeof s.outcome === 'string' && s.outcome !== 'unfinished' ? s.outcome : null,
         steps: typeof s.steps === 'number' ? s.steps : 0,
+        corrections: typeof s.corrections === 'number' ? s.corrections : 0,
       };
     }
     if (eventsFile.kind !== 'file') return null;
@@ -64,9 +67,10 @@ function summarize(root: string, runId: string): RunListItem | null {
       startedAt: typeof first.at === 'number' ? first.at : statSync(dir).mtimeMs,
       outcome: null,
       steps: 0,
+      corrections: 0,
     };
   } catch {
-    return { runId, instruction: '(unreadable run record)', startedAt: 0, outcome: null, steps: 0 };
+    return { runId, instruction: '(unreadable run record)', startedAt: 0, outcome: null, steps: 0, corrections: 0 };
   }
 }
 
@@ -103,4 +107,36 @@ export function readRunImage(root: string, runId: string, file: string): RunImag
   if (found.kind === 'missing') throw new Error(`run "${runId}" has no image ${file}`);
   if (found.kind === 'refused') throw new Error(`run "${runId}": ${found.reason}; it is not read`);
   return { mime: MIME[match[1]!]!, base64: readFileSync(found.path).toString('base64') };
+}
+
+/**
+ * Export one run as training data into a new folder `<exportsRoot>/<run id>-<format>` (-2, -3, ... when taken), as
+ * `deskpilot export <run dir> --format F --out DIR [--filter ...] [--redact]` does.
+ */
+export async function exportRun(
+  root: string,
+  exportsRoot: string,
+  runId: string,
+  options: { format: TrainingFormat; filters: readonly string[]; redact: boolean },
+): Promise<RunExport> {
+  const dir = runFolder(root, runId);
+  const { format } = options;
+  const base = join(resolve(exportsRoot), `${runId}-${format}`);
+  let out = base;
+  for (let n = 2; existsSync(out); n++) out = `${base}-${n}`;
+  const summary = await exportTrainingData({
+    inputs: [dir],
+    format,
+    out,
+    filters: options.filters.map(parseFilter),
+    ...(options.redact ? { redact: { denyRules: true } } : {}),
+  });
+  return {
+    dir: out,
+    files: summary.files,
+    counts: summary.counts,
+    skipped: summary.skipped,
+    missing: summary.missing,
+    ...(summary.redacted ? { redacted: summary.redacted } : {}),
+  };
 }

@@ -64,6 +64,17 @@ export interface ModelRequest {
   signal?: AbortSignal;
   /** Extra request fields (vLLM: mm_processor_kwargs, chat_template_kwargs, ...). */
   extraBody?: Record<string, unknown>;
+  /**
+   * Told the body of every HTTP request right before it is sent (a retry or the switch to prompt tools sends again,
+   * and is told again), so the run record keeps exactly what the server received. Must not change the body.
+   */
+  onRequest?: (sent: SentRequest) => void;
+}
+
+/** One chat-completion request as it went to the server: the JSON body (data-URL images inline) and its mode. */
+export interface SentRequest {
+  mode: ServerMode;
+  body: Readonly<Record<string, unknown>>;
 }
 
 export class ModelClient {
@@ -253,6 +264,7 @@ export class ModelClient {
     arm();
     try {
       const body = this.body(request, mode);
+      request.onRequest?.({ mode, body });
       const reply = new ReplyAssembler(request.profile.thinking, request.profile.limits.replyBytes);
       let finishReason: string | null = null;
       let usage: Usage | undefined;

@@ -93,7 +93,12 @@ export function nousToolsBlock(tools: FunctionTool[]): string {
 
 /** One call as the model writes it in prompt mode (and as the chat template renders `tool_calls`). */
 export function renderToolCall(call: { name: string; arguments: Record<string, unknown> }): string {
-  return `<tool_call>\n{"name": ${JSON.stringify(call.name)}, "arguments": ${pythonJson(call.arguments)}}\n</tool_call>`;
+  return toolCallText(call.name, pythonJson(call.arguments));
+}
+
+/** A call whose arguments are already JSON text (a native request's `tool_calls[].function.arguments`). */
+export function toolCallText(name: string, argumentsJson: string): string {
+  return `<tool_call>\n{"name": ${JSON.stringify(name)}, "arguments": ${argumentsJson}}\n</tool_call>`;
 }
 
 /**

@@ -5,6 +5,8 @@
  *   events.jsonl    one RunEvent per line, appended with a synchronous write per event (SIGKILL keeps every
  *                   completed line; an fsync per event also survives a power cut), base64 image data stripped
  *   step-0001.png   the image each step sent to the model (written to a temp name, then renamed into place)
+ *   image-<hash>.png  an image a request carried that is no step image (model-input events name their images'
+ *                   files; the same bytes are never stored twice)
  *   run.json        a small summary written at close; readers never need it
  *
  * Streamed reasoning/content deltas are coalesced (same step and type, up to DELTA_FLUSH_CHARS or
@@ -24,6 +26,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import {
   redactSettings,
@@ -58,6 +61,8 @@ export interface RunRecordSummary {
   finishedAt: number | null;
   events: number;
   images: string[];
+  /** Actions a person denied or edited (History shows a badge on runs that hold corrections). */
+  corrections: number;
 }
 
 export const EVENTS_FILE = 'events.jsonl';
@@ -65,6 +70,8 @@ export const SETTINGS_FILE = 'settings.json';
 export const SUMMARY_FILE = 'run.json';
 const DELTA_FLUSH_CHARS = 2000;
 const DELTA_FLUSH_MS = 250;
+/** Data URLs of recent requests whose file is known, so an image sent again is not decoded and hashed again. */
+const KNOWN_URLS = 16;
 
 const IMAGE_EXTENSIONS: Record<string, string> = {
   'image/png': 'png',
@@ -76,6 +83,11 @@ const IMAGE_EXTENSIONS: Record<string, string> = {
 /** The image types a run record holds; a reader accepts nothing else (the type ends up in a data: URL). */
 export function isRecordedImageMime(mime: string): boolean {
   return Object.hasOwn(IMAGE_EXTENSIONS, mime.toLowerCase());
+}
+
+/** A decision that corrects the model: a person denied or edited the action. */
+export function isCorrection(event: RunEvent): boolean {
+  return event.type === 'decision' && event.by === 'person' && (event.decision.kind === 'deny' || event.decision.kind === 'edit');
 }
 
 /**
@@ -127,6 +139,7 @@ export function createRunRecorder(options: RecorderOptions): Recorder {
     finishedAt: null,
     events: 0,
     images,
+    corrections: 0,
   };
   let pending: DeltaEvent | null = null;
   let pendingTimer: NodeJS.Timeout | null = null;
@@ -179,18 +192,55 @@ export function createRunRecorder(options: RecorderOptions): Recorder {
     } else if ('step' in event && typeof event.step === 'number') {
       summary.steps = Math.max(summary.steps, event.step);
     }
+    if (isCorrection(event)) summary.corrections++;
   };
+
+  /** sha256 of each stored image -> its file, so the same bytes are never stored twice. */
+  const byHash = new Map<string, string>();
+  const knownUrls = new Map<string, string>();
+  const extensionOf = (mime: string): string => {
+    const ext = IMAGE_EXTENSIONS[mime.toLowerCase()];
+    if (!ext) throw new Error(`cannot store an image of type "${mime}"; expected one of ${Object.keys(IMAGE_EXTENSIONS).join(', ')}`);
+    return ext;
+  };
+  const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
   const saveImage = (step: number, data: Buffer, mime: string): string => {
     if (closed) throw new Error(`the run record in ${dir} is closed; image of step ${step} not written`);
-    const ext = IMAGE_EXTENSIONS[mime.toLowerCase()];
-    if (!ext) throw new Error(`cannot store an image of type "${mime}"; expected one of ${Object.keys(IMAGE_EXTENSIONS).join(', ')}`);
+    const ext = extensionOf(mime);
     const base = `step-${String(step).padStart(4, '0')}`;
     let name = `${base}.${ext}`;
     // Several images in one step (zoom-in crops): step-0003-2.png, -3, ...
     for (let n = 2; images.includes(name); n++) name = `${base}-${n}.${ext}`;
     writeAtomically(join(dir, name), data);
     images.push(name);
+    const hash = sha256(data);
+    if (!byHash.has(hash)) byHash.set(hash, name);
+    return name;
+  };
+
+  const imageFile = (dataUrl: string): string => {
+    if (closed) throw new Error(`the run record in ${dir} is closed; an image of a request was not written`);
+    const known = knownUrls.get(dataUrl);
+    if (known) {
+      knownUrls.delete(dataUrl);
+      knownUrls.set(dataUrl, known);
+      return known;
+    }
+    const match = /^data:([\w.+-]+\/[\w.+-]+);base64,/.exec(dataUrl.slice(0, 120));
+    if (!match) throw new Error('an image of a request is not a base64 data URL; it was not recorded');
+    const ext = extensionOf(match[1]!);
+    const data = Buffer.from(dataUrl.slice(match[0].length), 'base64');
+    const hash = sha256(data);
+    let name = byHash.get(hash);
+    if (!name) {
+      name = `image-${hash.slice(0, 16)}.${ext}`;
+      writeAtomically(join(dir, name), data);
+      images.push(name);
+      byHash.set(hash, name);
+    }
+    knownUrls.set(dataUrl, name);
+    if (knownUrls.size > KNOWN_URLS) knownUrls.delete(knownUrls.keys().next().value!);
     return name;
   };
 
@@ -207,7 +257,7 @@ export function createRunRecorder(options: RecorderOptions): Recorder {
     return closed;
   };
 
-  return { dir, record, saveImage, close };
+  return { dir, record, saveImage, imageFile, close };
 }
 
 // ------------------------------------------------------------------------------------------------ reading

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BridgeResponse, CurrentRun, RunListItem, SettingsView } from '../../app/host/bridge';
+import type { BridgeResponse, CurrentRun, RunExport, RunListItem, SettingsView } from '../../app/host/bridge';
 import type { RunEvent } from '../../app/contract';
 import { EngineHost } from '../../app/host/engine-host';
 import { JsonSettingsStore, MemorySettingsStore } from '../../app/host/settings-store';
@@ -26,9 +26,11 @@ async function setup(script: Reply[], overrides: Record<string, unknown> = {}) {
   const model = await startFakeVllm({ servedModel: 'stand-in', toolParser: true, script });
   const desktop = new FakeDesktop({ width: 1000, height: 800 });
   const runsRoot = mkdtempSync(join(tmpdir(), 'deskpilot-host-runs-'));
+  const exportsRoot = mkdtempSync(join(tmpdir(), 'deskpilot-host-exports-'));
   const host = new EngineHost({
     store: new MemorySettingsStore(),
     runsRoot,
+    exportsRoot,
     createDesktop: async () => desktop,
     overrides: { endpoint: model.url, settle: { enabled: false, quietMs: 0, maxMs: 0 }, ...overrides },
   });
@@ -51,7 +53,7 @@ async function setup(script: Reply[], overrides: Record<string, unknown> = {}) {
     if (!answer.ok) throw new Error(`${name} failed: ${answer.error}`);
     return answer.value as T;
   };
-  return { host, model, desktop, runsRoot, events, until, ok };
+  return { host, model, desktop, runsRoot, exportsRoot, events, until, ok };
 }
 
 const asked = (id: string) => (e: RunEvent) => e.type === 'approval-requested' && e.proposal.id === id;
@@ -164,6 +166,38 @@ describe('EngineHost', () => {
     expect(await host.handle('runs.get', { runId: '..' })).toMatchObject({ ok: false, error: '".." is not a run id' });
     expect(await host.handle('runs.get', { runId: 'nope' })).toMatchObject({ ok: false, error: expect.stringContaining('there is no run "nope"') });
     expect(existsSync(join(runsRoot, runId, 'events.jsonl'))).toBe(true);
+  });
+
+  it('History: a run with corrections has a badge count, and exports for training into a folder of its own', async () => {
+    const { until, ok, host, exportsRoot } = await setup(
+      [call({ action: 'left_click', coordinate: [500, 500] }), call({ action: 'key', keys: ['ctrl', 'w'] }), call({ action: 'terminate', status: 'success' })],
+      { model: 'stand-in' },
+    );
+    const { runId } = await ok<{ runId: string }>('run.start', { instruction: 'close nothing' });
+    await until(asked('1.0'), 'first approval');
+    await ok('run.decide', { proposalId: '1.0', decision: { kind: 'edit', action: { action: 'left_click', coordinate: [200, 300] } } });
+    await until(asked('2.0'), 'second approval');
+    await ok('run.decide', { proposalId: '2.0', decision: { kind: 'deny', note: 'Never close the window.' } });
+    await until((e) => e.type === 'run-finished', 'run end');
+    await host.idle();
+
+    expect(await ok<RunListItem[]>('runs.list', {})).toEqual([expect.objectContaining({ runId, corrections: 2 })]);
+    const sft = await ok<RunExport>('runs.export', { runId, format: 'sft' });
+    expect(sft).toMatchObject({ dir: join(exportsRoot, `${runId}-sft`), counts: { edited: 1, approved: 1 }, skipped: { 'step: denied by the person': 1 } });
+    const lines = readFileSync(join(sft.dir, 'sft.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].messages.at(-1).content).toContain('"coordinate": [200, 300]');
+    // The denial is answered by the terminate on the same screen: one pair each.
+    expect(await ok<RunExport>('runs.export', { runId, format: 'dpo' })).toMatchObject({ counts: { edited: 1, denied: 1 } });
+    // Again: a new folder, never over the last export; redacted this time (the flat test screen has no text to hide).
+    expect(await ok<RunExport>('runs.export', { runId, format: 'sft', redact: true })).toMatchObject({
+      dir: join(exportsRoot, `${runId}-sft-2`),
+      redacted: { images: 0, regions: 0 },
+    });
+    expect(await host.handle('runs.export', { runId, format: 'sft', filters: ['colour=red'] })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('unknown key "colour"'),
+    });
+    expect(await host.handle('runs.export', { runId, format: 'csv' })).toMatchObject({ ok: false, error: expect.stringContaining('format') });
   });
 
   it('two viewers pressing Run at once start one run', async () => {

@@ -28,6 +28,7 @@ export async function startUi(args: string[], env: NodeJS.ProcessEnv = {}): Prom
       ...process.env,
       XDG_CONFIG_HOME: configHome,
       DESKPILOT_RUNS_DIR: runsDir,
+      DESKPILOT_EXPORTS_DIR: mkdtempSync(join(tmpdir(), 'deskpilot-ui-exports-')),
       DESKPILOT_ENDPOINT: '',
       DESKPILOT_MODEL: '',
       DESKPILOT_API_KEY: '',

@@ -244,6 +244,8 @@ describe('deskpilot ui in Chromium', () => {
   it('opens the finished run from the history in the trajectory viewer, screenshots loaded from the run folder', async () => {
     await page.getByRole('tab', { name: 'History' }).click();
     const panel = page.getByRole('tabpanel', { name: 'History' });
+    // The run holds a denial and an edit: the list says so.
+    expect(await panel.getByRole('button', { name: /Click the pink target/ }).locator('.pill.corrections').textContent()).toBe('2 corrections');
     await panel.getByRole('button', { name: /Click the pink target/ }).click();
     await panel.getByRole('button', { name: 'Back to history' }).waitFor();
     await panel.getByRole('heading', { name: 'Step 4' }).waitFor();
@@ -257,5 +259,11 @@ describe('deskpilot ui in Chromium', () => {
     expect(await panel.getByRole('status', { name: 'Final status' }).textContent()).toContain('Stopped');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: `${DOCS}ui-history.png` });
+    // Export for training: the edited step as an SFT sample, written to a folder the status names.
+    const exporting = panel.getByRole('region', { name: 'Export for training' });
+    await exporting.getByRole('button', { name: 'Export for training' }).click();
+    const done = exporting.getByRole('status');
+    await done.waitFor();
+    expect(await done.textContent()).toMatch(/^\d+ written \(.*1 edited.*\) to \/\S+-sft/);
   });
 });
