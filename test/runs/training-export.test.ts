@@ -94,7 +94,7 @@ async function supervisedRun(options: {
   const dir = join(mkdtempSync(join(tmpdir(), 'deskpilot-train-')), 'run');
   const run = new AgentRun(options.instruction ?? INSTRUCTION, settings, {
     desktop: options.desktop ?? new FakeDesktop(),
-    model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, retryDelayMs: 10 }),
+    model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, retryDelayMs: 10, ...(settings.apiKey ? { apiKey: settings.apiKey } : {}) }),
     approver: terminalApprover(options.answers ?? ANSWERS),
     recorder: createRunRecorder({ dir, runId: 'train-run', settings }),
   }, 'train-run');
@@ -168,6 +168,22 @@ describe('deskpilot export', () => {
     // LLaMA-Factory finds the file through dataset_info.json in the same folder.
     const info = JSON.parse(readFileSync(join(out, 'dataset_info.json'), 'utf8'));
     expect(info.deskpilot_sft).toMatchObject({ file_name: 'sft.jsonl', formatting: 'sharegpt', columns: { messages: 'messages', images: 'images' } });
+  });
+
+  it('never writes the API key: the record and every exported file hold no trace of it', async () => {
+    const key = 'sk-deskpilot-export-test-0123456789';
+    const { dir, result } = await supervisedRun({ server: { toolParser: false, apiKey: key }, settings: { apiKey: key } });
+    expect(result.outcome).toBe('success'); // the key was used: the server refuses requests without it
+    const leaks = (root: string): string[] => {
+      const found = spawnSync('grep', ['-rlF', key, root], { encoding: 'utf8' });
+      return found.stdout.split('\n').filter(Boolean);
+    };
+    expect(leaks(dir)).toEqual([]);
+    for (const format of ['sft', 'dpo'] as const) {
+      const { out, summary } = await exported([dir], format);
+      expect(Object.values(summary.counts).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      expect(leaks(out)).toEqual([]);
+    }
   });
 
   it('dpo: the edit over the proposal, and for the noted denial the next accepted reply over the denied one', async () => {
