@@ -17,6 +17,7 @@ test_packages=(
   zip unzip git                               # published OSWorld tasks in test/tasks unpack and push repositories
   adb                                         # the real adb client, driven against testkit/fake-adb in test/testkit
   socat                                       # chrome tasks forward the DevTools port (test/tasks/chrome-tasks.test.ts)
+  tmux                                        # the task desktop terminal's text for vm_terminal_output (test/tasks/os-tasks.test.ts)
   libreoffice-calc libreoffice-writer         # test/tasks/office: files LibreOffice writes, published Calc/Writer tasks end to end
 )
 

@@ -21,6 +21,7 @@ export const APP_PACKAGES: AppPackage[] = [
   { package: 'libreoffice-writer', why: 'libreoffice_writer tasks and office multi_apps tasks' },
   { package: 'libreoffice-impress', why: 'libreoffice_impress tasks and office multi_apps tasks' },
   { package: 'ffmpeg', why: 'multi_apps and vlc tasks convert media with ffmpeg' },
+  { package: 'tmux', why: "the terminal's text for vm_terminal_output (tmux runs invisibly under the desktop's xterm)" },
   { package: 'xdg-utils', why: '`open` steps and the default-player check' },
   { package: 'libglib2.0-bin', why: 'gio and gsettings in os tasks' },
 ];

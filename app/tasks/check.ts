@@ -81,6 +81,7 @@ const TOOLS: Record<string, { binaries: string[]; package: string | null; note?:
   gedit: { binaries: ['gedit'], package: 'gedit' },
   'gnome-terminal': { binaries: ['gnome-terminal'], package: 'gnome-terminal' },
   ffmpeg: { binaries: ['ffmpeg'], package: 'ffmpeg' },
+  tmux: { binaries: ['tmux'], package: 'tmux' },
   unzip: { binaries: ['unzip'], package: 'unzip' },
   zip: { binaries: ['zip'], package: 'zip' },
   git: { binaries: ['git'], package: 'git' },
@@ -98,6 +99,8 @@ const EVALUATOR_TOOLS: Record<string, string[]> = {
   vlc_playing_info: ['vlc'],
   default_video_player: ['xdg-mime'],
   vm_window_size: ['xdotool'],
+  // Locally the terminal's text comes from the tmux under the desktop's xterm (resources/shims/deskpilot-terminal-shell).
+  vm_terminal_output: ['tmux'],
   check_python_file_by_test_suite: ['python3'],
   update_browse_history: ['google-chrome'],
   chrome_open_tabs: ['google-chrome'],

@@ -70,13 +70,54 @@ describe('published os tasks, set up and evaluated through the CLI', { timeout: 
 
   it('cc9d4f34: a background process started by /bin/sh, postconfig sleep, check_include_exclude', async () => {
     await d.setup('os', 'cc9d4f34-1ca0-4a1b-8ff2-09302696acb9');
-    const running = d.processesInHome();
+    // Only the task's processes: the desktop's own (openbox, an earlier test's terminal) may run in the home too.
+    const running = d.processesInHome(/my_process/);
     expect(running.length).toBeGreaterThan(0);
     const before = await d.evaluate('os', 'cc9d4f34-1ca0-4a1b-8ff2-09302696acb9');
     expect(before.score).toBe(0);
     expect(String(before.getters[0]!.value)).toContain('/bin/sh ./my_process.sh');
     killAll(running);
     expect((await d.evaluate('os', 'cc9d4f34-1ca0-4a1b-8ff2-09302696acb9')).score).toBe(1);
+  });
+
+  it('4127319a: vm_terminal_output reads the text of the Terminal Ctrl+Alt+T opened (tmux under xterm)', async () => {
+    const id = '4127319a-8b79-4410-b58a-7a151e15f3d7';
+    const [setupUrl] = downloadUrls(await loadFixture('os', id));
+    // The published setup.sh lives on Google Drive; this stand-in makes PHP files of 20 + 34 lines.
+    await seededCache(d.cacheDir, [
+      [setupUrl!, "#!/bin/bash\nmkdir -p project/src/lib\nseq 20 > project/index.php\nseq 34 > project/src/lib/util.php\nseq 7 > project/notes.txt\n"],
+    ]);
+    await d.setup('os', id);
+    expect(existsSync(path.join(d.home, 'project/src/lib/util.php'))).toBe(true);
+    const before = await d.evaluate('os', id);
+    expect(before.score).toBe(0);
+    // An earlier test's Terminal may be open: its text is read, and holds no answer.
+    expect(before.getters[0]!.type).toBe('vm_terminal_output');
+    expect(String(before.getters[0]!.value)).not.toContain('54\n');
+
+    // (execFileSync blocks the test's timer: every call has its own timeout.)
+    const x = (...args: string[]): string => {
+      try {
+        return execFileSync('xdotool', args, { env: { ...process.env, DISPLAY: d.session.display }, encoding: 'utf8', timeout: 10_000 });
+      } catch {
+        return ''; // search finds nothing: exit 1
+      }
+    };
+    const terminals = () => x('search', '--name', '^Terminal$').split('\n').filter(Boolean);
+    const before_ = new Set(terminals()); // an earlier test's Terminal may still be there
+    x('key', 'ctrl+alt+t');
+    let opened: string | undefined;
+    await expect.poll(() => (opened = terminals().find((w) => !before_.has(w))), { timeout: 15_000 }).toBeDefined();
+    x('windowactivate', opened!);
+    await expect.poll(() => x('getactivewindow').trim(), { timeout: 10_000 }).toBe(opened);
+    // Typed as a person would, into the terminal's shell (inside tmux, which the person cannot see).
+    x('type', '--delay', '20', "cd ~/project && find . -name '*.php' -print0 | xargs -0 cat | wc -l");
+    x('key', 'Return');
+    await expect.poll(async () => (await d.evaluate('os', id)).score, { timeout: 20_000, interval: 500 }).toBe(1);
+    const after = await d.evaluate('os', id);
+    expect(String(after.getters[0]!.value)).toMatch(/wc -l\n54\n\S+[$#]$/); // the command, its output, the next prompt
+    x('type', 'exit');
+    x('key', 'Return');
   });
 });
 

@@ -3,7 +3,7 @@
  * make against it (`tasks setup` / `tasks evaluate --json` with --display, --home and --cache).
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { expect } from 'vitest';
 import { openLocalSession, type LocalSession } from '../../app/tasks/session';
 import { cli, taskPath, tempDir } from './helpers';
@@ -17,8 +17,8 @@ export interface TaskDesktop {
   args(cmd: 'setup' | 'evaluate', domain: string, id: string, extra?: string[]): string[];
   /** Solve by hand: a shell command in the task home. */
   sh(command: string): string;
-  /** Processes whose working directory is the task home: the ones a task's setup left running. */
-  processesInHome(): number[];
+  /** Processes whose working directory is the task home (and whose command line matches): what a setup left running. */
+  processesInHome(commandLine?: RegExp): number[];
   close(): Promise<void>;
 }
 
@@ -39,12 +39,14 @@ export async function openTaskDesktop(): Promise<TaskDesktop> {
   const args = (cmd: 'setup' | 'evaluate', domain: string, id: string, extra: string[] = []) => [
     'tasks', cmd, taskPath(domain, id), '--display', session.display, '--home', home, '--cache', cacheDir, ...extra,
   ];
-  const processesInHome = () => {
+  const processesInHome = (commandLine?: RegExp) => {
     const pids: number[] = [];
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
-        if (readlinkSync(`/proc/${entry}/cwd`) === home) pids.push(Number(entry));
+        if (readlinkSync(`/proc/${entry}/cwd`) !== home) continue;
+        if (commandLine && !commandLine.test(readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' '))) continue;
+        pids.push(Number(entry));
       } catch {
         /* gone or not ours */
       }

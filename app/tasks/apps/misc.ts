@@ -20,7 +20,6 @@ import { destPath, dict, isFile, list, str } from './util';
 
 /** Getters that read what only the guest server can give; on the local backend they make the task unsupported. */
 export const GUEST_ONLY_GETTERS: Record<string, string> = {
-  vm_terminal_output: 'the terminal text (the guest server reads it from gnome-terminal; xterm offers no such text)',
   accessibility_tree: 'the accessibility tree (the guest server reads AT-SPI; the local desktop has no AT-SPI bus)',
   vm_wallpaper: "the desktop wallpaper (GNOME's; the local desktop has none)",
 };
@@ -36,12 +35,35 @@ const TerminalReply = z.looseObject({ output: z.string().nullish() });
 const AccessibilityReply = z.looseObject({ AT: z.string().nullish() });
 const SizeReply = z.looseObject({ width: z.number(), height: z.number() });
 
+/**
+ * The local desktop's terminal text, as the guest server gives gnome-terminal's (the text of the active terminal,
+ * trailing whitespace stripped; null when there is none). The desktop's xterm runs its shell inside an invisible tmux
+ * (resources/shims/deskpilot-terminal-shell): the pane used last is the active terminal, read whole (history too),
+ * wrapped lines joined. Differences: gnome-terminal's text keeps wrapped lines as the screen shows them.
+ */
+async function localTerminalText(env: { execute(argv: string[]): Promise<{ status: string; output: string }>; display?: string }): Promise<string | null> {
+  const socket = `deskpilot-terminal-${(env.display ?? process.env.DISPLAY ?? '').replace(/^:/, '')}`;
+  const panes = await env.execute(['tmux', '-L', socket, 'list-panes', '-a', '-F', '#{window_activity} #{pane_id}']);
+  if (panes.status !== 'success') return null;
+  const latest = panes.output
+    .split('\n')
+    .map((line) => line.trim().split(' '))
+    .filter((parts) => parts.length === 2 && /^%\d+$/.test(parts[1]!))
+    .sort((a, b) => Number(b[0]) - Number(a[0]))[0];
+  if (!latest) return null;
+  const text = await env.execute(['tmux', '-L', socket, 'capture-pane', '-p', '-J', '-S', '-', '-t', latest[1]!]);
+  return text.status === 'success' ? text.output.replace(/\s+$/, '') : null;
+}
+
 export const MISC_GETTERS: Record<string, Getter> = {
-  vm_terminal_output: guestOnly('vm_terminal_output', async (guest) => {
-    const r = await guest.client.request('GET', '/terminal');
-    if (!r.ok) return null;
-    return TerminalReply.parse(await r.json()).output ?? null;
-  }),
+  vm_terminal_output: async (ctx) => {
+    if (ctx.env instanceof GuestEnvironment) {
+      const r = await ctx.env.client.request('GET', '/terminal');
+      if (!r.ok) return null;
+      return TerminalReply.parse(await r.json()).output ?? null;
+    }
+    return localTerminalText(ctx.env);
+  },
   accessibility_tree: guestOnly('accessibility_tree', async (guest) => {
     const r = await guest.client.request('GET', '/accessibility');
     if (!r.ok) return null;
