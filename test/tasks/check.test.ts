@@ -22,12 +22,12 @@ describe('tasks check', () => {
     expect(checkTask({ domain: 'chrome', id: task.id, task }, 'osworld', () => false)).toMatchObject({ status: 'supported', ready: true });
   });
 
-  it('a terminal-output task is unsupported locally, with the reason, and supported on the osworld backend', async () => {
+  it('a terminal-output task needs tmux locally (the package named when missing), and the guest server on osworld', async () => {
     const task = await loadFixture('os', '13584542-872b-42d8-b299-866967b5c3ef');
-    const local = checkTask({ domain: 'os', id: task.id, task }, 'local', () => true);
-    expect(local.status).toBe('unsupported');
-    expect(local.reason).toMatch(/^getter vm_terminal_output on the local backend .*--backend osworld/);
-    expect(checkTask({ domain: 'os', id: task.id, task }, 'osworld').status).not.toBe('unsupported');
+    const local = checkTask({ domain: 'os', id: task.id, task }, 'local', (b) => b !== 'tmux');
+    expect(local).toMatchObject({ status: 'supported', ready: false, missing: [{ name: 'tmux', package: 'tmux' }] });
+    expect(checkTask({ domain: 'os', id: task.id, task }, 'local', () => true)).toMatchObject({ status: 'supported', ready: true });
+    expect(checkTask({ domain: 'os', id: task.id, task }, 'osworld')).toMatchObject({ status: 'supported', missing: [] });
   });
 
   it('drafts and unknown metrics each name their reason', async () => {
