@@ -15,7 +15,7 @@ import { AppNotFoundError } from '../../app/devices/android/apps';
 import { openAndroidPhone, type AndroidPhone } from '../../app/devices/android/device';
 import { UnknownAndroidKeyError } from '../../app/devices/android/keys';
 import type { ActionTarget } from '../../app/screen/geometry';
-import { ADB_KEYBOARD_IME, LATIN_IME, PHONE_PALETTE, startFakeAdb, type FakeAdb, type FakeAdbOptions, type InputEvent } from '../../testkit/fake-adb';
+import { ADB_KEYBOARD_IME, DEFAULT_APPS, LATIN_IME, PHONE_PALETTE, startFakeAdb, type FakeAdb, type FakeAdbOptions, type InputEvent } from '../../testkit/fake-adb';
 import { findColour } from '../../testkit/fixture-desktop/locate-colour';
 
 const home = mkdtempSync(join(tmpdir(), 'android-test-home-'));
@@ -215,6 +215,19 @@ describe('open', () => {
     await expect(act(phone, { action: 'open', text: 'Nothing Here' }, target)).rejects.toThrow(AppNotFoundError);
     await expect(act(phone, { action: 'open', text: 'com.nope.app' }, target)).rejects.toThrow(/com\.nope\.app is not installed on the phone; installed packages include .*com\.android\.settings/);
     expect(fake.snapshot(PHONE).foreground).toBe(null);
+  });
+});
+
+describe('what the risk check can ask the phone', () => {
+  it('the focused app, and whether its text field takes a password', async () => {
+    const bank = { package: 'com.example.bank', label: 'Bank', colour: { r: 10, g: 120, b: 60 }, passwordField: true };
+    const { phone, target } = await phoneOn({ devices: [{ serial: 'FAKEPHONE01', apps: [...DEFAULT_APPS, bank] }] });
+    const probe = phone.windowProbe();
+    expect(await probe.focused()).toEqual({ className: 'com.google.android.apps.nexuslauncher/.NexusLauncherActivity' });
+    await act(phone, { action: 'open', text: 'Bank' }, target);
+    expect(await probe.focused()).toEqual({ className: 'com.example.bank/.MainActivity', passwordField: true });
+    await act(phone, { action: 'open', text: 'Shop' }, target);
+    expect(await probe.focused()).toEqual({ className: 'com.example.shop/.MainActivity', passwordField: false });
   });
 });
 

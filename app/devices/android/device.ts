@@ -56,13 +56,14 @@ export function parseRotation(output: string): number | null {
 }
 
 /**
- * Whether the focused text field takes a password, from `dumpsys input_method` (the EditorInfo's inputType), or
- * undefined when the output does not say. TYPE_CLASS_TEXT with the PASSWORD, VISIBLE_PASSWORD or WEB_PASSWORD
- * variation, or TYPE_CLASS_NUMBER with NUMBER_PASSWORD.
+ * Whether the focused text field takes a password, from `dumpsys input_method`: the inputType of the editor it
+ * holds (`mCurAttribute:` on Android 10-12, `mCurEditorInfo` or `EditorInfo{...}` later), or undefined when the
+ * output names no editor. TYPE_CLASS_TEXT with the PASSWORD, VISIBLE_PASSWORD or WEB_PASSWORD variation, or
+ * TYPE_CLASS_NUMBER with NUMBER_PASSWORD.
  */
 export function parsePasswordField(output: string): boolean | undefined {
-  const at = output.search(/EditorInfo/);
-  const match = /inputType=0x([0-9a-fA-F]+)/.exec(at >= 0 ? output.slice(at) : output);
+  const editor = /(?:mCurAttribute|mCurEditorInfo|EditorInfo)[:={][^\n]*(?:\n[^\n]*)?/.exec(output);
+  const match = editor ? /inputType=0x([0-9a-fA-F]{1,8})/.exec(editor[0]) : null;
   if (!match) return undefined;
   const type = parseInt(match[1]!, 16);
   const kind = type & 0xf;
