@@ -126,6 +126,20 @@ describe('deskpilot run --device android', () => {
     expect(report).toContain('東京 ✓ café');
   }, 60_000);
 
+  it('a phone that goes away mid-run ends the run with a clear error and a readable record, without hanging', async () => {
+    const fake = await adbServer({ devices: [{ serial: 'GONE01', goAwayAfterCommands: 12 }] });
+    // Taps until the phone is gone: the run must end by itself, not by the step budget.
+    const server = await startFakeVllm({ servedModel: 'm', script: [call({ action: 'click', coordinate: [500, 500] })] });
+    servers.push(server);
+    const out = join(home, 'gone-record');
+    const result = await deskpilot(['run', 'tap', '--device', 'android', '--endpoint', server.url, '--model', 'm', '--approve', 'auto', '--max-steps', '50', '--out', out], fake);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/the phone GONE01 went away during `[^`]+` \(adb no longer lists it\); check the cable/);
+    const events = readFileSync(join(out, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.find((e) => e.type === 'run-finished')).toMatchObject({ outcome: 'error', message: expect.stringContaining('went away') });
+    expect(renderReport(out)).toContain('went away');
+  }, 60_000);
+
   it('a computer_use profile for a phone is a usage error before anything is opened', async () => {
     const fake = await adbServer();
     const result = await deskpilot(['run', 'x', '--device', 'android', '--profile', 'qwen3-vl', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm'], fake);
