@@ -35,6 +35,16 @@ async function phoneDetails(listing: PhoneListing, adb: AdbRunOptions): Promise<
   return info;
 }
 
+/** The phones adb sees, each ready one with its model and screen size; why not, when adb cannot list them. */
+export async function listPhoneInfo(adb: AdbRunOptions = {}): Promise<Pick<DeviceList, 'phones' | 'phonesError'>> {
+  try {
+    const listed = await listPhones(adb);
+    return { phones: await Promise.all(listed.map((p) => phoneDetails(p, adb))) };
+  } catch (error) {
+    return { phones: [], phonesError: errorMessage(error) };
+  }
+}
+
 export async function listDevices(options: ListDevicesOptions = {}): Promise<DeviceList> {
   const adb = options.adb ?? {};
   const xDisplay = options.xDisplay ?? process.env.DISPLAY;
@@ -52,14 +62,6 @@ export async function listDevices(options: ListDevicesOptions = {}): Promise<Dev
       return { spec: 'local', displays: [], error: errorMessage(error) };
     }
   })();
-  const phones = (async (): Promise<{ phones: PhoneInfo[]; phonesError?: string }> => {
-    try {
-      const listed = await listPhones(adb);
-      return { phones: await Promise.all(listed.map((p) => phoneDetails(p, adb))) };
-    } catch (error) {
-      return { phones: [], phonesError: errorMessage(error) };
-    }
-  })();
-  const [d, p] = await Promise.all([desktop, phones]);
+  const [d, p] = await Promise.all([desktop, listPhoneInfo(adb)]);
   return { desktop: d, ...p };
 }
