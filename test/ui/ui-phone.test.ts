@@ -1,0 +1,90 @@
+/**
+ * Choosing a phone in the browser UI, as a person does: the Settings' Target lists the phones the real adb client
+ * sees on testkit/fake-adb (a phone that is not ready is shown with its state and fix, and cannot be chosen),
+ * choosing one switches the profile to the mobile model (computer_use profiles cannot be picked for it), the choice
+ * is saved, and a run from the Run page then taps and types on that phone.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startXvfb, type XDisplay } from '../../app/platform/x11/xvfb';
+import { startFakeAdb, type FakeAdb } from '../../testkit/fake-adb';
+import { startFakeVllm, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
+import { launchViewer, startUi, type UiProcess } from './support';
+
+const PHONE = 'R58M40ABCDE';
+const mobile = (args: Record<string, unknown>): Reply => ({ content: '', toolCalls: [{ name: 'mobile_use', arguments: args }] });
+
+let display: XDisplay;
+let adb: FakeAdb;
+let model: FakeVllm;
+let ui: UiProcess;
+let browser: Browser;
+let page: Page;
+const adbHome = mkdtempSync(join(tmpdir(), 'ui-phone-adb-home-'));
+
+beforeAll(async () => {
+  display = await startXvfb({ width: 1024, height: 768, windowManager: false });
+  adb = await startFakeAdb({ devices: [{ serial: PHONE, model: 'Pixel 7' }, { serial: 'UNAUTH01', state: 'unauthorized' }] });
+  model = await startFakeVllm({
+    servedModel: 'mobile',
+    toolParser: true,
+    script: [mobile({ action: 'open', text: 'Settings' }), mobile({ action: 'type', text: 'Wi-Fi 東京' }), mobile({ action: 'terminate', status: 'success' })],
+  });
+  ui = await startUi([], { DISPLAY: display.display, ADB_SERVER_SOCKET: adb.socketSpec, HOME: adbHome });
+  browser = await launchViewer();
+  page = await browser.newPage({ viewport: { width: 480, height: 1100 } });
+  await page.goto(ui.url);
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  await page.getByLabel('Endpoint', { exact: true }).waitFor();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await ui?.stop();
+  await model?.close();
+  await adb?.close();
+  await display?.stop();
+  rmSync(adbHome, { recursive: true, force: true });
+});
+
+describe('a phone as the target in the browser UI', () => {
+  it('lists the phones with their state; choosing one switches to the mobile profile and is saved', async () => {
+    const target = page.getByLabel('Target', { exact: true });
+    await target.locator(`option[value="android:${PHONE}"]`).waitFor({ state: 'attached' });
+    expect(await target.locator('option[value="android:UNAUTH01"]').isDisabled()).toBe(true);
+    expect(await target.locator('option[value="android:UNAUTH01"]').textContent()).toContain('(unauthorized)');
+    await page.getByText(/UNAUTH01 \(unauthorized\): unlock the phone and accept/).waitFor();
+    expect(await page.getByLabel('Profile', { exact: true }).inputValue()).toBe('qwen3-vl');
+
+    await target.selectOption(`android:${PHONE}`);
+    expect(await page.getByLabel('Profile', { exact: true }).inputValue()).toBe('qwen3-vl-mobile');
+    expect(await page.getByLabel('Profile', { exact: true }).locator('option[value="qwen3-vl"]').isDisabled()).toBe(true);
+    // A phone has no monitors to choose.
+    expect(await page.getByLabel('Display', { exact: true }).count()).toBe(0);
+
+    await page.getByLabel('Endpoint', { exact: true }).fill(model.url);
+    await page.getByLabel('Approval mode').selectOption('auto');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const stored = JSON.parse(readFileSync(join(ui.configHome, 'deskpilot', 'ui-settings.json'), 'utf8')) as Record<string, unknown>;
+    expect(stored).toMatchObject({ device: `android:${PHONE}`, profile: 'qwen3-vl-mobile', approve: 'auto' });
+
+    // Back to this desktop: the profile follows.
+    await target.selectOption('local');
+    expect(await page.getByLabel('Profile', { exact: true }).inputValue()).toBe('qwen3-vl');
+    await target.selectOption(`android:${PHONE}`);
+  });
+
+  it('a run from the Run page drives the chosen phone', async () => {
+    await page.getByRole('tab', { name: 'Run' }).click();
+    await page.getByLabel('Instruction').fill('Open Settings and search for Wi-Fi');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    for (let i = 0; i < 400 && adb.typedText(PHONE) === ''; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(adb.typedText(PHONE)).toBe('Wi-Fi 東京');
+    expect(adb.snapshot(PHONE).foreground).toBe('com.android.settings');
+    await page.getByRole('status', { name: 'Run state' }).filter({ hasText: /done|success|finished/i }).waitFor({ timeout: 30_000 });
+  }, 60_000);
+});
