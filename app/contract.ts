@@ -198,6 +198,8 @@ export const ProposalSchema = z.object({
   screen: PointSchema.optional(),
   /** The same point on the screenshot the model saw, in that image's pixels, for drawing the marker. */
   imagePoint: PointSchema.optional(),
+  /** A swipe's end point on that screenshot (the trace draws the swipe as an arrow to it). */
+  imagePoint2: PointSchema.optional(),
   risk: RiskSchema,
 });
 export type Proposal = z.infer<typeof ProposalSchema>;

@@ -124,6 +124,8 @@ describe('deskpilot run --device android', () => {
     const report = renderReport(out);
     expect(report).toContain('Open Settings, tap the red button');
     expect(report).toContain('東京 ✓ café');
+    // The swipe is drawn as an arrow on its step's screenshot.
+    expect(report).toMatch(/<line class="swipe" x1="[\d.]+" y1="[\d.]+" x2="[\d.]+" y2="[\d.]+"[^>]*marker-end="url\(#arrow-5\)"\/>/);
   }, 60_000);
 
   it('a phone that goes away mid-run ends the run with a clear error and a readable record, without hanging', async () => {

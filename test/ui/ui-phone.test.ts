@@ -31,7 +31,12 @@ beforeAll(async () => {
   model = await startFakeVllm({
     servedModel: 'mobile',
     toolParser: true,
-    script: [mobile({ action: 'open', text: 'Settings' }), mobile({ action: 'type', text: 'Wi-Fi 東京' }), mobile({ action: 'terminate', status: 'success' })],
+    script: [
+      mobile({ action: 'open', text: 'Settings' }),
+      mobile({ action: 'swipe', coordinate: [500, 800], coordinate2: [500, 300] }),
+      mobile({ action: 'type', text: 'Wi-Fi 東京' }),
+      mobile({ action: 'terminate', status: 'success' }),
+    ],
   });
   ui = await startUi([], { DISPLAY: display.display, ADB_SERVER_SOCKET: adb.socketSpec, HOME: adbHome });
   browser = await launchViewer();
@@ -86,5 +91,21 @@ describe('a phone as the target in the browser UI', () => {
     expect(adb.typedText(PHONE)).toBe('Wi-Fi 東京');
     expect(adb.snapshot(PHONE).foreground).toBe('com.android.settings');
     await page.getByRole('status', { name: 'Run state' }).filter({ hasText: /done|success|finished/i }).waitFor({ timeout: 30_000 });
+
+    // The trace: the phone screenshot at its aspect ratio, the frame (which the markers are placed in) exactly as
+    // wide as the image, and the swipe drawn as an arrow from (500, 800) to (500, 300) of the grid.
+    const frame = page.locator('.screenshot-frame').first();
+    const image = frame.locator('img');
+    const [f, img] = [await frame.boundingBox(), await image.boundingBox()];
+    expect(img!.height / img!.width).toBeCloseTo(2400 / 1080, 1);
+    expect(Math.abs(f!.width - 2 - img!.width)).toBeLessThanOrEqual(1);
+    const arrow = page.locator('.screenshot .swipes line');
+    await arrow.first().waitFor({ state: 'attached' });
+    const [x1, y1, x2, y2] = await Promise.all(['x1', 'y1', 'x2', 'y2'].map(async (a) => Number(await arrow.first().getAttribute(a))));
+    const sent = await image.evaluate((el) => ({ width: (el as HTMLImageElement).naturalWidth, height: (el as HTMLImageElement).naturalHeight }));
+    expect(x1! / sent.width).toBeCloseTo(500 / 999, 2);
+    expect(y1! / sent.height).toBeCloseTo(800 / 999, 2);
+    expect(x2! / sent.width).toBeCloseTo(500 / 999, 2);
+    expect(y2! / sent.height).toBeCloseTo(300 / 999, 2);
   }, 60_000);
 });
