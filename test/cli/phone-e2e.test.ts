@@ -124,6 +124,20 @@ describe('deskpilot run --device android', () => {
     const report = renderReport(out);
     expect(report).toContain('Open Settings, tap the red button');
     expect(report).toContain('東京 ✓ café');
+    // Replayed on another phone of the same size: the same taps, text, swipe and Back arrive there.
+    const other = await adbServer({ devices: [{ serial: 'REPLAY01' }] });
+    const replay = await deskpilot(['replay', out, '--device', 'android', '--approve', 'auto', '--delay', '0'], other);
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toContain('Performed 6 of 6 action(s).');
+    const replayed = other.commands('REPLAY01').flatMap((c) => c.events);
+    expect(replayed.filter((e) => e.type === 'tap')).toEqual([tap]);
+    expect(other.typedText('REPLAY01')).toBe(ASCII + UNICODE);
+    expect(replayed.filter((e) => e.type === 'swipe' || e.type === 'key')).toEqual(phoneEvents.filter((e) => e.type === 'swipe' || e.type === 'key'));
+    // A desktop replay of a phone run is refused with the fix.
+    const wrong = await deskpilot(['replay', out, '--device', 'local', '--dry-run'], other);
+    expect([wrong.code, wrong.stderr]).toEqual([2, 'deskpilot: this run was recorded on a phone (mobile_use actions): replay it with --device android[:SERIAL]\n']);
+
     // The swipe is drawn as an arrow on its step's screenshot.
     expect(report).toMatch(/<line class="swipe" x1="[\d.]+" y1="[\d.]+" x2="[\d.]+" y2="[\d.]+"[^>]*marker-end="url\(#arrow-5\)"\/>/);
   }, 60_000);
