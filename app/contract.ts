@@ -65,6 +65,11 @@ export function parseDeviceSpec(spec: string): DeviceTarget {
   return { kind: 'local' };
 }
 
+/** The tool a device takes: a phone mobile_use, this desktop computer_use (a spec that does not parse: local's). */
+export function toolOfDevice(device: string): 'computer_use' | 'mobile_use' {
+  return DeviceSpecSchema.safeParse(device).success && parseDeviceSpec(device).kind === 'android' ? 'mobile_use' : 'computer_use';
+}
+
 /** The profile a run uses when none is set: the mobile_use model for a phone, Qwen3-VL for a desktop. */
 export function defaultProfileFor(device: unknown): string {
   return typeof device === 'string' && DeviceSpecSchema.safeParse(device).success && parseDeviceSpec(device).kind === 'android'

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { APPROVAL_MODES, RunSettingsSchema, parseDeviceSpec, type RunSettings } from '../contract';
+import { APPROVAL_MODES, RunSettingsSchema, toolOfDevice, type RunSettings } from '../contract';
 import { getProfile } from '../model/profiles';
 import { UsageError } from './errors';
 import { ENV_SETTINGS, intFlag, readConfigFile, readEnv, resolveSettings, SettingsError } from '../settings';
@@ -46,7 +46,7 @@ export function addModelOptions(command: Command): Command {
     .option('--config <file>', 'settings file (JSON; default ~/.config/deskpilot/config.json, env DESKPILOT_CONFIG)');
 }
 
-/** The device option of `run`, `act` and `capture`. */
+/** The device option of `run`, `ui`, `act` and `capture`. */
 export const DEVICE_OPTION_HELP =
   'what to drive: local (this desktop, the default) or android[:SERIAL] (a phone over adb; `deskpilot devices` lists them; env DESKPILOT_DEVICE)';
 
@@ -152,7 +152,7 @@ export function checkProfileFitsDevice(profileId: string, device: string): void 
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const phone = parseDeviceSpec(device).kind === 'android';
+  const phone = toolOfDevice(device) === 'mobile_use';
   if (phone && tool !== 'mobile_use') {
     throw new UsageError(
       `profile "${profileId}" speaks ${tool}, but a phone (--device ${device}) takes mobile_use actions; use --profile qwen3-vl-mobile (or qwen2.5-vl-mobile), or leave the profile unset`,

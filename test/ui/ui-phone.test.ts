@@ -2,7 +2,8 @@
  * Choosing a phone in the browser UI, as a person does: the Settings' Target lists the phones the real adb client
  * sees on testkit/fake-adb (a phone that is not ready is shown with its state and fix, and cannot be chosen),
  * choosing one switches the profile to the mobile model (computer_use profiles cannot be picked for it), the choice
- * is saved, and a run from the Run page then taps and types on that phone.
+ * is saved, the Run page's "Run on" shows it and changes it too, and a run from the Run page then types on that
+ * phone, its trace showing the phone screenshot at its aspect ratio with the swipe as an arrow.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,6 +82,21 @@ describe('a phone as the target in the browser UI', () => {
     await target.selectOption('local');
     expect(await page.getByLabel('Profile', { exact: true }).inputValue()).toBe('qwen3-vl');
     await target.selectOption(`android:${PHONE}`);
+  });
+
+  it('the Run page shows the target chosen in Settings, and changing it there saves it with a fitting profile', async () => {
+    const settingsFile = join(ui.configHome, 'deskpilot', 'ui-settings.json');
+    const stored = () => JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
+    await page.getByRole('tab', { name: 'Run' }).click();
+    const runOn = page.getByLabel('Run on', { exact: true });
+    await expect.poll(() => runOn.inputValue()).toBe(`android:${PHONE}`);
+    await runOn.selectOption('local');
+    await expect.poll(() => stored().device).toBe('local');
+    expect(stored().profile).toBe('qwen3-vl');
+    await runOn.selectOption(`android:${PHONE}`);
+    await expect.poll(() => stored().device).toBe(`android:${PHONE}`);
+    expect(stored().profile).toBe('qwen3-vl-mobile');
+    expect(await runOn.locator('option[value="android:UNAUTH01"]').isDisabled()).toBe(true);
   });
 
   it('a run from the Run page drives the chosen phone', async () => {

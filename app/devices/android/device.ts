@@ -49,9 +49,13 @@ export function parseWmSize(output: string): { physical: Size; override?: Size }
   return override ? { physical, override } : { physical };
 }
 
-/** The surface rotation (0-3) from `dumpsys input`, or null when it does not say. */
+/**
+ * The surface rotation (0-3) from `dumpsys input`: the touchscreen's SurfaceOrientation (Android 10-13), else the
+ * internal viewport's orientation (later releases), or null when it says neither. The first screenshot corrects it
+ * anyway (capture turns the display as the screenshot is).
+ */
 export function parseRotation(output: string): number | null {
-  const match = /SurfaceOrientation: ([0-3])\b/.exec(output);
+  const match = /SurfaceOrientation: ([0-3])\b/.exec(output) ?? /Viewport INTERNAL:[^\n]*?\borientation=([0-3])\b/.exec(output);
   return match ? Number(match[1]) : null;
 }
 

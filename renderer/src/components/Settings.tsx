@@ -14,7 +14,7 @@ import {
   RunSettingsSchema,
   defaultProfileFor,
   endpointOrigin,
-  parseDeviceSpec,
+  toolOfDevice as toolOf,
   type DenyRule,
   type DeviceList,
 } from '../../../app/contract';
@@ -139,11 +139,6 @@ function fieldOf(path: string): Field | undefined {
   const rule = /^denyRules\.(\d+)\.(match|pattern|reason)$/.exec(path);
   if (rule) return `rule.${Number(rule[1])}.${rule[2] as keyof DenyRule}`;
   return Object.hasOwn(FIELD_OF_PATH, path) ? FIELD_OF_PATH[path] : undefined;
-}
-
-/** The tool a target takes: a phone mobile_use, this desktop computer_use. */
-function toolOf(device: string): 'computer_use' | 'mobile_use' {
-  return parseDeviceSpec(device).kind === 'android' ? 'mobile_use' : 'computer_use';
 }
 
 function validate(form: Form): Errors {
