@@ -218,6 +218,16 @@ describe('open', () => {
   });
 });
 
+describe('the device shell', () => {
+  it("reads each command's output and exit status, also output without a final newline", async () => {
+    const { phone } = await phoneOn();
+    expect(await phone.shell.shell('echo -n partial')).toMatchObject({ stdout: 'partial', status: 0 });
+    expect(await phone.shell.shell('wm size')).toMatchObject({ stdout: 'Physical size: 1080x2400\n', status: 0 });
+    expect(await phone.shell.shell('false')).toMatchObject({ status: 1 });
+    await expect(phone.shell.check('input frobnicate')).rejects.toThrow(/`input frobnicate` failed on the phone \(exit 1\): Error: Unknown command: frobnicate/);
+  });
+});
+
 describe('what the risk check can ask the phone', () => {
   it('the focused app, and whether its text field takes a password', async () => {
     const bank = { package: 'com.example.bank', label: 'Bank', colour: { r: 10, g: 120, b: 60 }, passwordField: true };

@@ -102,9 +102,10 @@ export async function choosePhone(serial: string | undefined, options: AdbRunOpt
   return usable(phones[0]!);
 }
 
-/** The marker that ends every device command line: `DESKPILOT_EXIT=<status>` on a line of its own. */
+/** The marker that ends every device command line's output: `DESKPILOT_EXIT=<status>`. */
 const EXIT_MARKER = 'DESKPILOT_EXIT=';
-const MARKER_LINE = /(?:^|\n)DESKPILOT_EXIT=(\d+)\r?\n?$/;
+/** At the very end; not necessarily on a line of its own (output without a final newline runs into it). */
+const MARKER_LINE = /DESKPILOT_EXIT=(\d+)\r?\n?$/;
 
 export interface ShellOutput {
   /** The command's output (stdout; merged with stderr on phones without shell protocol v2), marker removed. */
@@ -153,7 +154,7 @@ export class PhoneShell {
   async check(line: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string> {
     const out = await this.shell(line, options);
     if (out.status !== 0) {
-      const said = (out.stderr.trim() || out.stdout.trim()).split('\n').slice(-3).join(' / ');
+      const said = whatFailed(out.stderr.trim() || out.stdout.trim());
       throw new AdbError(`\`${short(line)}\` failed on the phone (exit ${out.status})${said ? `: ${said.slice(0, 300)}` : ''}`, 'failed');
     }
     return out.stdout;
@@ -184,6 +185,16 @@ export class PhoneShell {
       'check the cable or Wi-Fi connection and `adb devices`, then start again',
     );
   }
+}
+
+/**
+ * The words of a failed device command worth showing: its error lines (Android tools print "Error: ..." or a Java
+ * exception, often followed by a long usage text), else its last three lines.
+ */
+function whatFailed(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const errors = lines.filter((l) => /^(error\b|exception\b|java\.\S+(exception|error)\b)|^\S+(Exception|Error):/i.test(l));
+  return (errors.length ? errors.slice(0, 3) : lines.slice(-3)).join(' / ');
 }
 
 function short(text: string): string {
