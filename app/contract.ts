@@ -47,12 +47,67 @@ export const OcrSettingsSchema = z.object({
 });
 export type OcrSettings = z.infer<typeof OcrSettingsSchema>;
 
+/**
+ * Which device a run drives: `local` (this desktop), `android` (the only phone attached, or ANDROID_SERIAL's) or
+ * `android:SERIAL` (a serial may hold ':', as `adb connect` serials do: 192.168.1.20:5555).
+ */
+export const DeviceSpecSchema = z
+  .string()
+  .trim()
+  .regex(/^(local|android(:\S+)?)$/, 'a device is local (this desktop), android (the only phone attached) or android:SERIAL');
+export type DeviceTarget = { kind: 'local' } | { kind: 'android'; serial?: string };
+
+/** A device spec (already validated by DeviceSpecSchema) -> what it names. */
+export function parseDeviceSpec(spec: string): DeviceTarget {
+  const text = spec.trim();
+  if (text === 'android') return { kind: 'android' };
+  if (text.startsWith('android:')) return { kind: 'android', serial: text.slice('android:'.length) };
+  return { kind: 'local' };
+}
+
+/** The tool a device takes: a phone mobile_use, this desktop computer_use (a spec that does not parse: local's). */
+export function toolOfDevice(device: string): 'computer_use' | 'mobile_use' {
+  return DeviceSpecSchema.safeParse(device).success && parseDeviceSpec(device).kind === 'android' ? 'mobile_use' : 'computer_use';
+}
+
+/** The profile a run uses when none is set: the mobile_use model for a phone, Qwen3-VL for a desktop. */
+export function defaultProfileFor(device: unknown): string {
+  return typeof device === 'string' && DeviceSpecSchema.safeParse(device).success && parseDeviceSpec(device).kind === 'android'
+    ? 'qwen3-vl-mobile'
+    : 'qwen3-vl';
+}
+
+/** One phone adb sees (`deskpilot devices`, the UI's target choice). */
+export interface PhoneInfo {
+  /** What --device / the `device` setting takes for it: `android:SERIAL`. */
+  spec: string;
+  serial: string;
+  /** adb's word: device (ready), unauthorized, offline, no permissions, ... */
+  state: string;
+  model?: string;
+  /** The screen size taps are in (`wm size`), when the phone is ready. */
+  size?: { width: number; height: number };
+  /** What to do when the state is not `device`. */
+  fix?: string;
+}
+
+/** What can be driven: this desktop's monitors and the attached phones, each with why not when it cannot be. */
+export interface DeviceList {
+  desktop: { spec: 'local'; displays: Array<{ id: number; name: string; width: number; height: number; primary: boolean }>; error?: string };
+  phones: PhoneInfo[];
+  /** Why phones could not be listed (adb missing, no adb server), with the fix. */
+  phonesError?: string;
+}
+
 export const RunSettingsSchema = z.object({
   endpoint: z.string().url('endpoint must be a URL such as http://localhost:8000/v1'),
   model: z.string().min(1, 'model name is required (the name the server serves)'),
   /** Never written to run records or logs. */
   apiKey: z.string().optional(),
+  /** Default: defaultProfileFor(device), filled in by the settings sources (app/settings.ts, the engine host). */
   profile: z.string().min(1).default('qwen3-vl'),
+  /** The device the run drives (DeviceSpecSchema). */
+  device: DeviceSpecSchema.default('local'),
   approve: ApprovalModeSchema.default('ask'),
   maxSteps: z.number().int().min(1).max(500).default(30),
   /** Index into the display list (0 = primary). */
@@ -148,6 +203,8 @@ export const ProposalSchema = z.object({
   screen: PointSchema.optional(),
   /** The same point on the screenshot the model saw, in that image's pixels, for drawing the marker. */
   imagePoint: PointSchema.optional(),
+  /** A swipe's end point on that screenshot (the trace draws the swipe as an arrow to it). */
+  imagePoint2: PointSchema.optional(),
   risk: RiskSchema,
 });
 export type Proposal = z.infer<typeof ProposalSchema>;

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { RunSettingsSchema, type RunSettings } from './contract';
+import { RunSettingsSchema, defaultProfileFor, type RunSettings } from './contract';
 
 /** Environment variables and the setting each one fills. */
 export const ENV_SETTINGS = {
@@ -18,6 +18,7 @@ export const ENV_SETTINGS = {
   DESKPILOT_APPROVE: 'approve',
   DESKPILOT_MAX_STEPS: 'maxSteps',
   DESKPILOT_DISPLAY: 'display',
+  DESKPILOT_DEVICE: 'device',
 } as const;
 
 const NUMERIC = new Set(['maxSteps', 'display']);
@@ -123,6 +124,8 @@ export function resolveSettings(options: ResolveOptions): RunSettings {
   };
   const sources = [defaults, file, env, flags].filter((s): s is Source => s !== null);
   const merged = Object.assign({}, ...sources.map((s) => s.values)) as Record<string, unknown>;
+  // No profile from any source: the one for the device (a phone's mobile_use model).
+  if (merged.profile === undefined) merged.profile = defaultProfileFor(merged.device);
   const result = RunSettingsSchema.safeParse(merged);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {

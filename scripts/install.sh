@@ -10,12 +10,12 @@ runtime_packages=(
   libxtst6 libxinerama1 libpng16-16          # libraries nut-js's native module loads
   imagemagick                                # screenshot-desktop's capture path on X11 (import)
   wmctrl python3                             # OSWorld-style task setup steps
+  adb                                         # phones: the adb client the Android backend runs (README "Phones")
 )
 test_packages=(
   xvfb xauth openbox xterm chromium fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji
   xserver-xorg-core xserver-xorg-video-dummy  # a real multi-monitor X server for test/screen/multimonitor.test.ts
   zip unzip git                               # published OSWorld tasks in test/tasks unpack and push repositories
-  adb                                         # the real adb client, driven against testkit/fake-adb in test/testkit
   socat                                       # chrome tasks forward the DevTools port (test/tasks/chrome-tasks.test.ts)
   tmux                                        # the task desktop terminal's text for vm_terminal_output (test/tasks/os-tasks.test.ts)
   libreoffice-calc libreoffice-writer         # test/tasks/office: files LibreOffice writes, published Calc/Writer tasks end to end

@@ -187,12 +187,14 @@ export class AgentRun {
     for (let step = 1; step <= this.settings.maxSteps; step++) {
       this.control.checkStopped();
       this.stepsTaken = step;
-      this.observe(step, display, frame, image, imageInput);
+      // The display the frame shows: a phone turned since the start reports its new orientation there.
+      const shown = frame.display;
+      this.observe(step, shown, frame, image, imageInput);
       this.screenText.startReading(step, frame);
       const screenHash = createHash('sha1').update(image.data).digest('hex');
       if (step === 1) this.conversation.start(this.instruction, imageInput);
       const imageSize = { width: image.width, height: image.height };
-      const target: StepTarget = { display, space: this.profile.coordinates, imageSize };
+      const target: StepTarget = { display: shown, space: this.profile.coordinates, imageSize };
 
       const reply = await this.conversation.ask(step, target.imageSize, timings);
       if (!reply) {

@@ -76,6 +76,10 @@ export function buildProposal(input: ProposalInput): Proposal {
   }
   // A swipe's end point, mapped by the same mapper (the parser checked it is inside the model's space).
   const screen2 = 'coordinate2' in action ? toScreen(target, action.coordinate2) : undefined;
+  const imagePoint2 =
+    'coordinate2' in action
+      ? modelToImage({ x: action.coordinate2[0], y: action.coordinate2[1] }, target.space, target.imageSize, target.imageSize)
+      : undefined;
   const label = seen.label?.text;
   const screenReasons = [
     labelRisk(action, label),
@@ -93,6 +97,7 @@ export function buildProposal(input: ProposalInput): Proposal {
     ...(seen.label ? { target: { label: seen.label.text, source: 'ocr' as const, box: seen.label.box } } : {}),
     ...(screen ? { screen } : {}),
     ...(imagePoint ? { imagePoint } : {}),
+    ...(imagePoint2 ? { imagePoint2 } : {}),
     risk,
   };
 }

@@ -1,21 +1,26 @@
 /**
- * `deskpilot capture [--profile P] [--display N] --out FILE`: capture a display and write exactly the image the
- * model would receive (smart-resized and encoded by app/screen/prepare.ts), byte for byte.
- * `deskpilot capture --list` prints the displays as JSON instead.
+ * `deskpilot capture [--device android[:SERIAL]] [--profile P] [--display N] --out FILE`: capture a display (or the
+ * phone's screen) and write exactly the image the model would receive (smart-resized and encoded by
+ * app/screen/prepare.ts), byte for byte. `deskpilot capture --list` prints the displays as JSON instead.
  */
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { getProfile, DEFAULT_PROFILE_ID, type Profile } from '../model/profiles';
+import { getProfile, type Profile } from '../model/profiles';
+import { defaultProfileFor, parseDeviceSpec } from '../contract';
+import { openDevice } from '../devices/open';
+import type { Display } from '../screen/geometry';
+import type { Frame } from '../screen/capture';
 import { listDisplays, pickDisplay } from '../screen/displays';
 import { captureDisplay } from '../screen/capture';
 import { prepareImage, type ModelImage } from '../screen/prepare';
 import { UsageError } from './errors';
-import { localSettingsFromFlags } from './run-options';
+import { DEVICE_OPTION_HELP, localSettingsFromFlags } from './run-options';
 import { errorMessage } from '../base/errors';
 
 interface CaptureCliOptions {
   profile?: string;
+  device?: string;
   display?: string;
   config?: string;
   out?: string;
@@ -41,7 +46,8 @@ export function registerCapture(program: Command): void {
   program
     .command('capture')
     .description('capture a display and write exactly the image the model would receive')
-    .option('--profile <id>', `model profile: decides the image size and format (e.g. qwen3-vl, qwen2.5-vl; env DESKPILOT_PROFILE; default ${DEFAULT_PROFILE_ID})`)
+    .option('--device <spec>', DEVICE_OPTION_HELP)
+    .option('--profile <id>', 'model profile: decides the image size and format (e.g. qwen3-vl, qwen2.5-vl; env DESKPILOT_PROFILE; default qwen3-vl, on a phone qwen3-vl-mobile)')
     .option('--display <n>', 'display number from --list (env DESKPILOT_DISPLAY; default: the primary display)')
     .option('--config <file>', 'settings file for the profile and display (default ~/.config/deskpilot/config.json, env DESKPILOT_CONFIG)')
     .option('--out <file>', 'where to write the image')
@@ -50,23 +56,27 @@ export function registerCapture(program: Command): void {
     .option('--list', 'print the displays as JSON and exit')
     .option('--json', 'print what was written as JSON')
     .action(async (options: CaptureCliOptions) => {
+      // The profile, monitor and device a run would use: flags, then the environment, then the config file.
+      const settings = localSettingsFromFlags(['profile', 'display', 'device'], {
+        profile: options.profile,
+        display: parseDisplayId(options.display),
+        device: options.device,
+        config: options.config,
+      });
+      const device = settings.device ?? 'local';
+      const phone = parseDeviceSpec(device).kind === 'android';
       if (options.list) {
-        process.stdout.write(`${JSON.stringify(await listDisplays(options.xDisplay), null, 2)}\n`);
+        const listed = phone ? await withDevice(device, (d) => d.displays()) : await listDisplays(options.xDisplay);
+        process.stdout.write(`${JSON.stringify(listed, null, 2)}\n`);
         return;
       }
       if (!options.out) throw new UsageError('--out FILE is required (or --list to see the displays)');
       if (options.method !== 'native' && options.method !== 'screenshot-desktop') {
         throw new UsageError(`--method must be native or screenshot-desktop (got "${options.method}")`);
       }
-      // The profile and monitor a run would use: flags, then the environment, then the config file.
-      const settings = localSettingsFromFlags(['profile', 'display'], {
-        profile: options.profile,
-        display: parseDisplayId(options.display),
-        config: options.config,
-      });
       let profile: Profile;
       try {
-        profile = getProfile(settings.profile ?? DEFAULT_PROFILE_ID);
+        profile = getProfile(settings.profile ?? defaultProfileFor(device));
       } catch (error) {
         throw new UsageError(errorMessage(error));
       }
@@ -76,15 +86,24 @@ export function registerCapture(program: Command): void {
       if (known.includes(ext) && !EXTENSIONS[mime].includes(ext)) {
         throw new UsageError(`profile ${profile.id} sends ${mime}, but --out ends in ${ext}; use ${EXTENSIONS[mime][0]}`);
       }
-      const displayId = settings.display;
-      const displays = await listDisplays(options.xDisplay);
-      let display;
-      try {
-        display = pickDisplay(displays, displayId);
-      } catch (error) {
-        throw new UsageError(errorMessage(error));
+      let display: Display;
+      let frame: Frame;
+      if (phone) {
+        ({ display, frame } = await withDevice(device, async (d) => {
+          const [screen] = await d.displays();
+          if (!screen) throw new Error('the phone reported no screen');
+          const captured = await d.capture(screen);
+          return { display: captured.display, frame: captured };
+        }));
+      } else {
+        const displays = await listDisplays(options.xDisplay);
+        try {
+          display = pickDisplay(displays, settings.display);
+        } catch (error) {
+          throw new UsageError(errorMessage(error));
+        }
+        frame = await captureDisplay(display, { method: options.method, xDisplay: options.xDisplay });
       }
-      const frame = await captureDisplay(display, { method: options.method, xDisplay: options.xDisplay });
       const image = await prepareImage(frame, profile.image);
       await writeFile(options.out, image.data);
       const summary = {
@@ -107,4 +126,14 @@ export function registerCapture(program: Command): void {
         );
       }
     });
+}
+
+/** Open the device, use it, close it. */
+async function withDevice<T>(spec: string, use: (device: Awaited<ReturnType<typeof openDevice>>['desktop']) => Promise<T>): Promise<T> {
+  const { desktop } = await openDevice(spec);
+  try {
+    return await use(desktop);
+  } finally {
+    await desktop.close();
+  }
 }

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   ui: async () => (await import('./ui')).registerUi,
   act: async () => (await import('./act')).registerAct,
   capture: async () => (await import('./capture')).registerCapture,
+  devices: async () => (await import('./devices')).registerDevices,
   parse: async () => (await import('./parse')).registerParse,
   check: async () => (await import('./check')).registerCheck,
   report: async () => (await import('./report')).registerReport,

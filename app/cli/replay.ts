@@ -1,7 +1,8 @@
 /**
- * `deskpilot replay <run dir> [--dry-run] [--display N] [--approve ask|auto] [--delay MS]`: perform a recorded
- * run's actions again, in order. Each action's model coordinates are mapped again onto the chosen display (by
- * app/screen/geometry.ts), so a run recorded on one screen can be replayed on another. By default every action is
+ * `deskpilot replay <run dir> [--dry-run] [--display N] [--device android[:SERIAL]] [--approve ask|auto] [--delay MS]`:
+ * perform a recorded run's actions again, in order. Each action's model coordinates are mapped again onto the
+ * chosen display (by app/screen/geometry.ts), so a run recorded on one screen can be replayed on another; a phone
+ * run (mobile_use) is replayed on a phone, mapped onto its screen as it is now. By default every action is
  * asked for in the terminal (y = perform, n = skip, q = quit); `--approve auto` performs without asking; `--dry-run`
  * only prints what would be done.
  */
@@ -10,7 +11,9 @@ import type { Command } from 'commander';
 import { sleep } from '../base/sleep';
 import { ApprovalModeSchema } from '../contract';
 import { createLocalInput, type InputDriver } from '../input/perform';
-import { ComputerActionSchema } from '../base/actions';
+import { ComputerActionSchema, MobileActionSchema } from '../base/actions';
+import { parseDeviceSpec, DeviceSpecSchema } from '../contract';
+import { openAndroidPhone, type AndroidPhone } from '../devices/android/device';
 import { summarizeAction } from '../policy/describe';
 import { classifyRisk } from '../policy/risk';
 import { loadReplay, type ReplayStep } from '../runs/replay';
@@ -20,6 +23,7 @@ import { UsageError } from './errors';
 
 interface ReplayFlags {
   dryRun?: boolean;
+  device?: string;
   display?: string;
   approve: string;
   delay: string;
@@ -51,6 +55,15 @@ function lineReader(): { next(prompt: string): Promise<string | null>; close(): 
   };
 }
 
+/** y (perform), n (skip) or q (quit, also at the end of input), asked until the answer is one of them. */
+async function askToPerform(reader: ReturnType<typeof lineReader>): Promise<'y' | 'n' | 'q'> {
+  let answer: string | null = '';
+  while (answer !== null && !/^(y|yes|n|no|q|quit)$/i.test(answer.trim())) {
+    answer = await reader.next('  Perform? [y]es, [n]o (skip), [q]uit: ');
+  }
+  return (answer?.trim().toLowerCase()[0] ?? 'q') as 'y' | 'n' | 'q';
+}
+
 export function registerReplay(program: Command): void {
   program
     .command('replay')
@@ -58,6 +71,7 @@ export function registerReplay(program: Command): void {
     .argument('<run-dir>', 'the run folder (holds events.jsonl and settings.json)')
     .option('--dry-run', 'print the actions and where they would land; perform nothing')
     .option('--display <n>', 'display to replay on (default: the display each action was recorded on)')
+    .option('--device <spec>', 'a phone run is replayed on a phone: android (the only one attached) or android:SERIAL (default android)')
     .option('--approve <mode>', 'ask = confirm each action (y/n/q), auto = perform without asking', 'ask')
     .option('--delay <ms>', 'pause after each performed action, so the screen can follow', '500')
     .action(async (runDir: string, flags: ReplayFlags) => {
@@ -76,6 +90,23 @@ export function registerReplay(program: Command): void {
       const { plan } = loaded;
       if (plan.length === 0) {
         process.stdout.write('The record holds no performed actions: nothing to replay.\n');
+        return;
+      }
+      if (flags.device !== undefined && !DeviceSpecSchema.safeParse(flags.device).success) {
+        throw new UsageError(`--device must be local, android or android:SERIAL (got "${flags.device}")`);
+      }
+      // A run speaks one tool: mobile_use actions go to a phone, computer_use ones to this desktop.
+      const onPhone = plan[0]!.tool === 'mobile_use';
+      const device = parseDeviceSpec(flags.device ?? (onPhone ? 'android' : 'local'));
+      if (onPhone !== (device.kind === 'android')) {
+        throw new UsageError(
+          onPhone
+            ? 'this run was recorded on a phone (mobile_use actions): replay it with --device android[:SERIAL]'
+            : 'this run was recorded on a desktop (computer_use actions): replay it without --device android',
+        );
+      }
+      if (onPhone) {
+        await replayOnPhone(plan, loaded.denyRules, device.kind === 'android' ? device.serial : undefined, flags, approve.data, delay);
         return;
       }
 
@@ -112,11 +143,7 @@ export function registerReplay(program: Command): void {
             throw new Error(`action ${step.proposalId} is a ${step.tool} action; only computer_use actions can be replayed on this desktop`);
           }
           if (reader) {
-            let answer: string | null = '';
-            while (answer !== null && !/^(y|yes|n|no|q|quit)$/i.test(answer.trim())) {
-              answer = await reader.next('  Perform? [y]es, [n]o (skip), [q]uit: ');
-            }
-            const choice = answer?.trim().toLowerCase()[0] ?? 'q';
+            const choice = await askToPerform(reader);
             if (choice === 'q') {
               process.stdout.write('Replay stopped.\n');
               break;
@@ -134,4 +161,49 @@ export function registerReplay(program: Command): void {
       }
       if (!flags.dryRun) process.stdout.write(`Performed ${performed} of ${plan.length} action(s).\n`);
     });
+}
+
+/** A phone run, action by action, on the phone (each point mapped onto its screen as it is now). */
+async function replayOnPhone(
+  plan: ReplayStep[],
+  denyRules: Parameters<typeof classifyRisk>[2],
+  serial: string | undefined,
+  flags: ReplayFlags,
+  approve: string,
+  delay: number,
+): Promise<void> {
+  const phone: AndroidPhone | null = flags.dryRun ? null : await openAndroidPhone(serial ? { serial } : {});
+  const reader = phone && approve === 'ask' ? lineReader() : null;
+  let performed = 0;
+  try {
+    for (const [i, step] of plan.entries()) {
+      const display = phone ? (await phone.displays())[0]! : step.display;
+      const point = targetPoint(step, display);
+      process.stdout.write(`[${i + 1}/${plan.length}] step ${step.step}: ${summarizeAction(step.action, point ?? undefined)}\n`);
+      const risk = classifyRisk(step.action, { instruction: '' }, denyRules);
+      for (const reason of risk.reasons) process.stdout.write(`  ${risk.level}: ${reason}\n`);
+      if (risk.level === 'blocked') {
+        process.stdout.write('  not performed: a deny rule blocks it\n');
+        continue;
+      }
+      if (!phone) continue;
+      const action = MobileActionSchema.safeParse(step.action);
+      if (step.tool !== 'mobile_use' || !action.success) throw new Error(`action ${step.proposalId} is not a mobile_use action; a phone run holds only those`);
+      if (reader) {
+        const choice = await askToPerform(reader);
+        if (choice === 'q') {
+          process.stdout.write('Replay stopped.\n');
+          break;
+        }
+        if (choice === 'n') continue;
+      }
+      await phone.perform(action.data, { display, space: step.space, imageSize: step.imageSize });
+      performed++;
+      if (delay > 0) await sleep(delay);
+    }
+  } finally {
+    reader?.close();
+    await phone?.close();
+  }
+  if (phone) process.stdout.write(`Performed ${performed} of ${plan.length} action(s).\n`);
 }

@@ -9,7 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { APPROVAL_MODES, RunSettingsSchema, type RunSettings } from '../contract';
+import { APPROVAL_MODES, RunSettingsSchema, toolOfDevice, type RunSettings } from '../contract';
+import { getProfile } from '../model/profiles';
+import { UsageError } from './errors';
 import { ENV_SETTINGS, intFlag, readConfigFile, readEnv, resolveSettings, SettingsError } from '../settings';
 
 export interface ModelFlags {
@@ -22,6 +24,7 @@ export interface ModelFlags {
 }
 
 export interface RunFlags extends ModelFlags {
+  device?: string;
   approve?: string;
   maxSteps?: number;
   display?: number;
@@ -39,11 +42,15 @@ export function addModelOptions(command: Command): Command {
     .option('--model <name>', 'served model name (env DESKPILOT_MODEL; default: the only model the server serves)')
     .option('--api-key-file <file>', 'read the API key from this file (or set DESKPILOT_API_KEY; never recorded)')
     .option('--api-key <key>', 'API key on the command line: visible to other users in ps; prefer --api-key-file')
-    .option('--profile <id>', 'model profile: qwen3-vl, qwen3-vl-thinking, qwen3-vl-interleaved, qwen2.5-vl, ... (env DESKPILOT_PROFILE; default qwen3-vl)')
+    .option('--profile <id>', 'model profile: qwen3-vl, qwen3-vl-thinking, qwen3-vl-interleaved, qwen2.5-vl, qwen3-vl-mobile, ... (env DESKPILOT_PROFILE; default qwen3-vl, on a phone qwen3-vl-mobile)')
     .option('--config <file>', 'settings file (JSON; default ~/.config/deskpilot/config.json, env DESKPILOT_CONFIG)');
 }
 
-/** The model options plus what a run on this desktop takes: approval mode, step budget, monitor, settle. */
+/** The device option of `run`, `ui`, `act` and `capture`. */
+export const DEVICE_OPTION_HELP =
+  'what to drive: local (this desktop, the default) or android[:SERIAL] (a phone over adb; `deskpilot devices` lists them; env DESKPILOT_DEVICE)';
+
+/** The model options plus what a run takes: approval mode, step budget, monitor, settle (`run` adds --device). */
 export function addRunOptions(command: Command): Command {
   return addModelOptions(command)
     .addOption(new Option('--approve <mode>', 'approval mode (env DESKPILOT_APPROVE; default ask)').choices([...APPROVAL_MODES]))
@@ -93,6 +100,7 @@ export function settingsFromFlags(
       model: flags.model,
       apiKey: apiKeyFromFlags(flags),
       profile: flags.profile,
+      device: flags.device,
       approve: flags.approve,
       maxSteps: flags.maxSteps,
       display: flags.display,
@@ -101,7 +109,7 @@ export function settingsFromFlags(
   });
 }
 
-type LocalKey = 'profile' | 'display';
+type LocalKey = 'profile' | 'display' | 'device';
 
 /**
  * The few settings a command that talks to no model uses (`act`, `capture`, `parse`: the profile, the monitor), in
@@ -131,4 +139,28 @@ export function localSettingsFromFlags<K extends LocalKey>(
     out[key] = parsed.data as RunSettings[K];
   }
   return out;
+}
+
+/**
+ * A profile speaks one tool, a device takes one: a phone mobile_use, this desktop computer_use. A mismatch (say
+ * DESKPILOT_PROFILE=qwen3-vl with --device android) is a usage error before anything is opened, naming the fix.
+ */
+export function checkProfileFitsDevice(profileId: string, device: string): void {
+  let tool: string;
+  try {
+    tool = getProfile(profileId).tool;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const phone = toolOfDevice(device) === 'mobile_use';
+  if (phone && tool !== 'mobile_use') {
+    throw new UsageError(
+      `profile "${profileId}" speaks ${tool}, but a phone (--device ${device}) takes mobile_use actions; use --profile qwen3-vl-mobile (or qwen2.5-vl-mobile), or leave the profile unset`,
+    );
+  }
+  if (!phone && tool !== 'computer_use') {
+    throw new UsageError(
+      `profile "${profileId}" speaks ${tool} and drives phones; for a phone give --device android[:SERIAL], for this desktop a computer_use profile such as qwen3-vl`,
+    );
+  }
 }

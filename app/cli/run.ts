@@ -1,16 +1,16 @@
 /**
- * `deskpilot run "<instruction>"`: the agent on this desktop, from the terminal. Reasoning streams as it arrives,
- * each proposed action is shown with its risk, approvals are asked in the terminal, Ctrl+C stops at once, and the
- * exit status says how the run ended (contract.ts OUTCOME_EXIT_CODES).
+ * `deskpilot run "<instruction>" [--device android[:SERIAL]]`: the agent on this desktop or a phone, from the
+ * terminal. Reasoning streams as it arrives, each proposed action is shown with its risk, approvals are asked in the
+ * terminal, Ctrl+C stops at once, and the exit status says how the run ended (contract.ts OUTCOME_EXIT_CODES). A
+ * phone run takes a mobile_use profile (the default for a phone: qwen3-vl-mobile); a mismatch is a usage error.
  */
 import type { Command } from 'commander';
 import { OUTCOME_EXIT_CODES, type RunEvent } from '../contract';
-import { createLocalDesktop } from '../devices/x11/desktop';
+import { openDevice } from '../devices/open';
 import { wireRun } from '../host/wiring';
 import { EndpointMemory } from '../model/endpoint-memory';
-import { createX11WindowProbe } from '../platform/x11/windows';
 import { defaultRunsRoot } from '../settings';
-import { addRunOptions, settingsFromFlags, type RunFlags } from './run-options';
+import { addRunOptions, checkProfileFitsDevice, DEVICE_OPTION_HELP, settingsFromFlags, type RunFlags } from './run-options';
 import { TerminalApprover } from './terminal-approver';
 import { MODEL_FROM_SERVER, resolveModelName } from './model-name';
 
@@ -116,15 +116,18 @@ export function registerRun(program: Command): void {
   addRunOptions(
     program
       .command('run')
-      .description('run the agent on this desktop')
+      .description('run the agent on this desktop (or on a phone: --device android)')
       .argument('<instruction>', 'what you want done')
+      .option('--device <spec>', DEVICE_OPTION_HELP)
       .option('--out <dir>', 'put the run record in this folder (default: a new folder under the runs directory)'),
   ).action(async (instruction: string, flags: RunCommandFlags) => {
     const partial = settingsFromFlags(flags, { model: MODEL_FROM_SERVER });
+    checkProfileFitsDevice(partial.profile, partial.device);
     const model = await resolveModelName(partial.endpoint, partial.model, partial.apiKey);
     const settings = { ...partial, model };
 
-    const desktop = await createLocalDesktop(process.env.DISPLAY ? { xDisplay: process.env.DISPLAY } : {});
+    // This desktop, or the phone `--device android[:SERIAL]` names (an error says which phones there are).
+    const { desktop, windows } = await openDevice(settings.device);
     // In auto mode nobody is asked - except when the loop detector wants a person, who is there on a terminal.
     const approver = settings.approve === 'auto' && !process.stdin.isTTY ? null : new TerminalApprover();
     const { run, recorder } = wireRun({
@@ -132,7 +135,7 @@ export function registerRun(program: Command): void {
       settings,
       desktop,
       approver,
-      windows: createX11WindowProbe(process.env.DISPLAY),
+      ...(windows ? { windows } : {}),
       endpointMemory: new EndpointMemory(),
       ...(flags.out ? { out: flags.out } : { runsRoot: defaultRunsRoot() }),
     });

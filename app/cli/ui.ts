@@ -17,7 +17,7 @@ import { EndpointMemory } from '../model/endpoint-memory';
 import { isLoopback, startUiServer } from '../host/ws-server';
 import { defaultRunsRoot, intFlag, readConfigFile, readEnv } from '../settings';
 import { UsageError } from './errors';
-import { addRunOptions, apiKeyFromFlags, type RunFlags } from './run-options';
+import { addRunOptions, apiKeyFromFlags, DEVICE_OPTION_HELP, type RunFlags } from './run-options';
 
 interface UiFlags extends RunFlags {
   port?: number;
@@ -35,7 +35,8 @@ export function registerUi(program: Command): void {
       .command('ui')
       .description('serve the UI in a browser (loopback, token in the URL); approvals come from the page')
       .option('--port <n>', 'port to listen on (0 = any free port)', intFlag('--port'), 7878)
-      .option('--host <address>', 'address to bind; anything but loopback exposes the agent to the network', '127.0.0.1'),
+      .option('--host <address>', 'address to bind; anything but loopback exposes the agent to the network', '127.0.0.1')
+      .option('--device <spec>', `${DEVICE_OPTION_HELP}; Settings > Target in the page changes it`),
   ).action(async (flags: UiFlags) => {
     const started = performance.now();
     const bind = flags.host ?? '127.0.0.1';
@@ -48,6 +49,7 @@ export function registerUi(program: Command): void {
       endpoint: flags.endpoint,
       model: flags.model,
       profile: flags.profile,
+      device: flags.device,
       approve: flags.approve,
       maxSteps: flags.maxSteps,
       display: flags.display,

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { Display } from '../base/shapes';
-import { DecisionSchema, RunEventSchema, RunSettingsSchema, TRAINING_FORMATS, type Decision, type RunEvent, type RunState } from '../contract';
+import { DecisionSchema, RunEventSchema, RunSettingsSchema, TRAINING_FORMATS, type Decision, type DeviceList, type RunEvent, type RunState } from '../contract';
 import type { EndpointReport } from '../model/check-report';
 
 /** Settings as the UI edits them: everything optional except what a run needs; the API key write-only. */
@@ -73,6 +73,8 @@ export const BRIDGE_REQUESTS = {
     }),
   ).returns<RunExport>(),
   'displays.list': request(z.object({})).returns<Display[]>(),
+  /** What a run can drive (the `device` setting): this desktop's displays and the phones adb sees. */
+  'devices.list': request(z.object({})).returns<DeviceList>(),
 } as const;
 export type BridgeRequestName = keyof typeof BRIDGE_REQUESTS;
 export type BridgeRequestInput<N extends BridgeRequestName> = z.input<(typeof BRIDGE_REQUESTS)[N]['input']>;

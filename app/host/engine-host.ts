@@ -1,7 +1,8 @@
 /**
  * The engine host: everything behind the bridge (bridge.ts). It executes the bridge's requests against the
- * engine - settings, the current run and its approvals, endpoint checks, past runs, displays - and broadcasts the
- * run's events. Both shells use it unchanged: the browser UI mode (app/host/ws-server.ts) and Electron's main
+ * engine - settings, the current run and its approvals, endpoint checks, past runs, displays and phones - and
+ * broadcasts the run's events. A run drives the device its `device` setting names: this desktop (createDesktop,
+ * opened once and kept) or a phone over adb (opened for the run, devices/android). Both shells use it unchanged: the browser UI mode (app/host/ws-server.ts) and Electron's main
  * process (ipcMain.handle(name, (_, input) => host.handle(name, input)) for every name in BRIDGE_REQUESTS, and
  * host.onEvent(e => webContents.send(BRIDGE_EVENT_CHANNEL, e))).
  *
@@ -23,11 +24,14 @@ import {
   type CurrentRun,
   type SettingsView,
 } from './bridge';
-import { RunSettingsSchema, endpointOrigin, type RunEvent, type RunSettings, type RunState } from '../contract';
+import { RunSettingsSchema, defaultProfileFor, endpointOrigin, parseDeviceSpec, type DeviceList, type RunEvent, type RunSettings, type RunState } from '../contract';
 import type { AgentRun, ModelStreamer } from '../agent/loop';
 import { errorMessage } from '../base/errors';
 import { defaultExportsRoot } from '../settings';
+import type { AdbRunOptions } from '../devices/android/adb';
+import { openAndroidPhone } from '../devices/android/device';
 import type { Desktop } from '../devices/device';
+import { listPhoneInfo } from '../devices/list';
 import { diagnoseEndpoint, type EndpointReport } from '../model/check';
 import type { EndpointMemory } from '../model/endpoint-memory';
 import { listServedModels } from '../model/endpoint-url';
@@ -61,6 +65,8 @@ export interface EngineHostOptions {
   windows?: WindowProbe;
   /** What the default client remembers about servers between runs (app/model/endpoint-memory.ts). */
   endpointMemory?: EndpointMemory;
+  /** How adb is run for phone targets (its binary and environment: ADB_SERVER_SOCKET, ...); default this process's. */
+  adb?: AdbRunOptions;
 }
 
 /** The settings a UI may save: a run's settings with the model optional (then the server's only model is used). */
@@ -129,6 +135,7 @@ export class EngineHost {
       'runs.export': (i) =>
         exportRun(this.options.runsRoot, this.options.exportsRoot ?? defaultExportsRoot(), i.runId, i),
       'displays.list': () => this.displays(),
+      'devices.list': () => this.devices(),
     };
   }
 
@@ -176,7 +183,8 @@ export class EngineHost {
   // ------------------------------------------------------------------------------------------------ settings
 
   private validated(draft: Record<string, unknown>): { settings: z.infer<typeof SaveableSettingsSchema> } | { issues: string[] } {
-    const result = SaveableSettingsSchema.safeParse(draft);
+    // No profile set: the one for the device (a phone's mobile_use model), as app/settings.ts does for the CLI.
+    const result = SaveableSettingsSchema.safeParse(draft.profile === undefined ? { ...draft, profile: defaultProfileFor(draft.device) } : draft);
     return result.success ? { settings: result.data } : { issues: issueLines(result.error, draft) };
   }
 
@@ -255,6 +263,19 @@ export class EngineHost {
     return (await this.desktop()).displays();
   }
 
+  /** This desktop's displays (or why they cannot be listed) and the phones adb sees. */
+  private async devices(): Promise<DeviceList> {
+    const desktop = this.displays().then(
+      (displays): DeviceList['desktop'] => ({
+        spec: 'local',
+        displays: displays.map((d) => ({ id: d.id, name: d.name, width: d.bounds.width, height: d.bounds.height, primary: d.primary })),
+      }),
+      (error: unknown): DeviceList['desktop'] => ({ spec: 'local', displays: [], error: errorMessage(error) }),
+    );
+    const [d, phones] = await Promise.all([desktop, listPhoneInfo(this.options.adb ?? {})]);
+    return { desktop: d, ...phones };
+  }
+
   private isActive(): boolean {
     return this.run !== null && this.run.state !== 'done' && this.run.state !== 'failed';
   }
@@ -291,7 +312,17 @@ export class EngineHost {
       model = served[0]!;
     }
     const settings: RunSettings = { ...checked.settings, model, ...(apiKey ? { apiKey } : {}) };
-    const desktop = await this.desktop();
+    // This desktop (kept), or the phone the setting names, opened for this run (an error says which phones there are).
+    const target = parseDeviceSpec(settings.device);
+    let desktop: Desktop;
+    let windows = this.options.windows;
+    if (target.kind === 'android') {
+      const phone = await openAndroidPhone({ ...this.options.adb, ...(target.serial ? { serial: target.serial } : {}) }).catch((error: unknown) => {
+        throw new HostError(`the phone could not be opened: ${errorMessage(error)}`);
+      });
+      desktop = phone;
+      windows = phone.windowProbe();
+    } else desktop = await this.desktop();
     const approver = new UiApprover();
     let run: AgentRun;
     try {
@@ -303,7 +334,7 @@ export class EngineHost {
         runsRoot: this.options.runsRoot,
         ...(this.options.createModel ? { model: this.options.createModel(settings) } : {}),
         ownWindowTitles: this.options.ownWindowTitles ?? [],
-        ...(this.options.windows ? { windows: this.options.windows } : {}),
+        ...(windows ? { windows } : {}),
         ...(this.options.endpointMemory ? { endpointMemory: this.options.endpointMemory } : {}),
       }));
     } catch (error) {
@@ -325,7 +356,11 @@ export class EngineHost {
         }
       }
     });
-    this.finished = run.start().finally(() => approver.settleAll());
+    this.finished = run.start().finally(async () => {
+      approver.settleAll();
+      // A phone is opened per run; this desktop is kept for the next one.
+      if (target.kind === 'android') await desktop.close().catch(() => undefined);
+    });
     return { runId };
   }
 

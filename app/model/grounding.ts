@@ -24,41 +24,56 @@ export interface GroundingOptions {
  * The probe screenshot: light grey with one red square off-centre and off the diagonal, so a point in the 0..1000
  * grid and a point in pixels land far apart. Both sides are multiples of 224 (= 28 x 32): smart resize leaves the
  * image as it is for Qwen2.5-VL (factor 28) and Qwen3-VL (factor 32), so "pixels of the image the model saw" are
- * the pixels of this image.
+ * the pixels of this image. A desktop-shaped one for computer_use profiles, a phone-shaped (portrait, 1:2) one for
+ * mobile_use profiles: a mobile model is probed on the kind of screen it is trained on.
  */
-const GROUNDING_IMAGE = { width: 1344, height: 896 } as const;
-const GROUNDING_SQUARE = { cx: 1030, cy: 250, side: 60 } as const;
+export interface ProbeShape {
+  image: { width: number; height: number };
+  square: { cx: number; cy: number; side: number };
+}
+const DESKTOP_PROBE: ProbeShape = { image: { width: 1344, height: 896 }, square: { cx: 1030, cy: 250, side: 60 } };
+const PHONE_PROBE: ProbeShape = { image: { width: 672, height: 1344 }, square: { cx: 470, cy: 380, side: 60 } };
+
+/** The probe image for a profile's tool (a profile that does not exist: the desktop one). */
+export function probeShapeFor(profileId: string): ProbeShape {
+  try {
+    return getProfile(profileId).tool === 'mobile_use' ? PHONE_PROBE : DESKTOP_PROBE;
+  } catch {
+    return DESKTOP_PROBE;
+  }
+}
 /** Pixels around the square that still count as on it (a model aims at the square, not its exact centre). */
 const GROUNDING_MARGIN = 15;
 const GROUNDING_INSTRUCTION = 'Click the red square.';
 
-function groundingExpected(): GroundingReport['expected'] {
-  const { cx, cy } = GROUNDING_SQUARE;
+function groundingExpected(shape: ProbeShape): GroundingReport['expected'] {
+  const { cx, cy } = shape.square;
   return {
-    grid: [Math.round((cx / GROUNDING_IMAGE.width) * 1000), Math.round((cy / GROUNDING_IMAGE.height) * 1000)],
+    grid: [Math.round((cx / shape.image.width) * 1000), Math.round((cy / shape.image.height) * 1000)],
     pixels: [cx, cy],
   };
 }
 
 export function skippedGrounding(profile: string, reason: string): GroundingReport {
+  const shape = probeShapeFor(profile);
   return {
     result: 'skipped',
     profile,
-    expected: groundingExpected(),
-    imageSize: { ...GROUNDING_IMAGE },
+    expected: groundingExpected(shape),
+    imageSize: { ...shape.image },
     reason,
   };
 }
 
-async function groundingPng(): Promise<string> {
+async function groundingPng(shape: ProbeShape): Promise<string> {
   // Loaded here only: `deskpilot check` without a vision model, and the CLI's start, do not pay for sharp.
   const { default: sharp } = await import('sharp');
-  const { cx, cy, side } = GROUNDING_SQUARE;
+  const { cx, cy, side } = shape.square;
   const square = await sharp({ create: { width: side, height: side, channels: 3, background: { r: 230, g: 20, b: 20 } } })
     .png()
     .toBuffer();
   const png = await sharp({
-    create: { width: GROUNDING_IMAGE.width, height: GROUNDING_IMAGE.height, channels: 3, background: { r: 225, g: 225, b: 225 } },
+    create: { width: shape.image.width, height: shape.image.height, channels: 3, background: { r: 225, g: 225, b: 225 } },
   })
     .composite([{ input: square, left: cx - side / 2, top: cy - side / 2 }])
     .png()
@@ -67,20 +82,20 @@ async function groundingPng(): Promise<string> {
 }
 
 /** The point is on the square (with the margin), in pixels of the probe image. */
-function onSquare(x: number, y: number): boolean {
-  const { cx, cy, side } = GROUNDING_SQUARE;
+function onSquare(shape: ProbeShape, x: number, y: number): boolean {
+  const { cx, cy, side } = shape.square;
   const half = side / 2 + GROUNDING_MARGIN;
   return Math.abs(x - cx) <= half && Math.abs(y - cy) <= half;
 }
 
 /** Where a model's point falls: a grid of 1000 or 999 (under 1.4 px apart here), pixels, or neither. */
-export function classifyGroundingPoint(point: [number, number]): 'grid' | 'absolute' | 'missed' {
+export function classifyGroundingPoint(point: [number, number], shape: ProbeShape = DESKTOP_PROBE): 'grid' | 'absolute' | 'missed' {
   const [x, y] = point;
-  const { width, height } = GROUNDING_IMAGE;
+  const { width, height } = shape.image;
   for (const grid of [1000, 999]) {
-    if (onSquare((x / grid) * width, (y / grid) * height)) return 'grid';
+    if (onSquare(shape, (x / grid) * width, (y / grid) * height)) return 'grid';
   }
-  if (onSquare(x, y)) return 'absolute';
+  if (onSquare(shape, x, y)) return 'absolute';
   return 'missed';
 }
 
@@ -116,15 +131,16 @@ export async function probeGrounding(
   } catch (error) {
     return skippedGrounding(spec, (error as Error).message);
   }
+  const shape = profile.tool === 'mobile_use' ? PHONE_PROBE : DESKTOP_PROBE;
   const grounding: GroundingReport = {
     result: 'skipped',
     profile: profile.id,
-    expected: groundingExpected(),
-    imageSize: { ...GROUNDING_IMAGE },
+    expected: groundingExpected(shape),
+    imageSize: { ...shape.image },
   };
   const timeoutMs = o.timeoutMs ?? 60_000;
   try {
-    const base64 = await groundingPng();
+    const base64 = await groundingPng(shape);
     const client = new ModelClient({
       endpoint: baseUrl,
       model,
@@ -146,7 +162,7 @@ export async function probeGrounding(
           ],
         },
       ],
-      tools: toolsForProfile(profile, GROUNDING_IMAGE),
+      tools: toolsForProfile(profile, shape.image),
       signal: boundedSignal(timeoutMs, o.signal),
     });
     // Parsed as absolute without an image size, so a point outside the profile's space is still read, not refused.
@@ -170,7 +186,7 @@ export async function probeGrounding(
     }
     const point: [number, number] = [coordinate[0] as number, coordinate[1] as number];
     grounding.point = point;
-    const result = classifyGroundingPoint(point);
+    const result = classifyGroundingPoint(point, shape);
     grounding.result = result;
     if (result === 'missed') {
       const { grid, pixels } = grounding.expected;

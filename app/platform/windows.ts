@@ -7,6 +7,8 @@ import type { Point } from '../base/shapes';
 export interface WindowInfo {
   title?: string;
   className?: string;
+  /** The focused text field takes a password (phones can tell: devices/android), when known. */
+  passwordField?: boolean;
 }
 
 /** Anything unknown is `undefined`: the classifier then has less to go on, and a run never stops for it. */

@@ -165,6 +165,14 @@ const TERMINAL_TITLES = new PatternList([
   String.raw`\w@[\w.-]+:\s*[~/]`,
 ]);
 
+/**
+ * App names and packages that move money (a phone's `open`): payments, wallets, banks, brokers. "bank" and
+ * "wallet" anywhere ("MyBank", com.google.android.apps.walletnfcrel), the rest as whole words (so "Display" is not
+ * "pay"). One alternation, linear in the name.
+ */
+const MONEY_APP =
+  /bank|wallet|\b(?:g?pay|s?pay|paypal|payments?|venmo|cash ?app|zelle|revolut|alipay|coinbase|binance|crypto|brokerage|trading)\b/i;
+
 function isTerminal(window: WindowInfo | undefined): boolean {
   if (!window) return false;
   const cls = window.className?.trim();
@@ -303,6 +311,9 @@ export function classifyRisk(action: ComputerAction | MobileAction, ctx: RiskCon
   const focused = ctx.focusedWindow;
 
   if (action.action === 'type') {
+    if (focused?.passwordField) {
+      reasons.push(`Types into a password field${describeWindow(focused)}: the text is a secret the model chose or read.`);
+    }
     if (isTerminal(focused)) {
       reasons.push(`Types into a terminal${describeWindow(focused)}: text there can run as commands.`);
     }
@@ -325,6 +336,11 @@ export function classifyRisk(action: ComputerAction | MobileAction, ctx: RiskCon
     if ('text' in action && /power|sleep|wakeup|factory|reset/i.test(action.text)) {
       reasons.push(`The ${action.text} key changes the device's power or system state.`);
     }
+  }
+
+  if (action.action === 'open') {
+    const money = MONEY_APP.exec(action.text);
+    if (money) reasons.push(`Opens ${quoteText(action.text)}, which looks like a payments or banking app ("${money[0]}").`);
   }
 
   if ((action.action === 'type' || action.action === 'key') && isOwnWindow(focused, ctx.ownWindowTitles)) {

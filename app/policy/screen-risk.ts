@@ -17,8 +17,11 @@ import { SCREEN_INJECTION } from './risk';
 
 type AnyAction = ComputerAction | MobileAction;
 
-/** Actions that press what is under the point (a right-click opens a menu, a move or scroll presses nothing). */
-const PRESSES = new Set<string>(['left_click', 'double_click', 'triple_click', 'click', 'long_press']);
+/**
+ * Actions that press what is under the point (a right-click opens a menu, a move or scroll presses nothing); a
+ * phone's swipe starting on a control too ("Slide to pay", "Swipe to send").
+ */
+const PRESSES = new Set<string>(['left_click', 'double_click', 'triple_click', 'click', 'long_press', 'swipe']);
 
 /** Label words, by what pressing them may do. Whole words, any case; "Delete", "Pay now", "Empty trash" ... */
 const CONSEQUENCES: Array<{ words: RegExp; effect: string }> = [
@@ -40,7 +43,8 @@ export function labelRisk(action: AnyAction, label: string | undefined): string 
   if (!label || !PRESSES.has(action.action)) return null;
   const found = CONSEQUENCES.find((c) => c.words.test(label));
   if (!found) return null;
-  return `It presses ${quoteText(label)} (the text read on the screen at the point): ${found.effect}.`;
+  const verb = action.action === 'swipe' ? 'swipes from' : 'presses';
+  return `It ${verb} ${quoteText(label)} (the text read on the screen at the point): ${found.effect}.`;
 }
 
 /**

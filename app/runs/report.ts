@@ -137,6 +137,15 @@ function markerPoint(step: StepView, proposal: Proposal, space: CoordinateSpace 
   return null;
 }
 
+/** Where a swipe ends on the step's image: the end point acted on when known, else the proposal's. */
+function markerEnd(step: StepView, proposal: Proposal): Point | null {
+  const obs = step.observation;
+  if (!obs) return null;
+  const action = step.actions.get(proposal.id);
+  if (action?.ok && action.screen2) return globalToImage(action.screen2, obs.display, { width: obs.image.width, height: obs.image.height });
+  return proposal.imagePoint2 ?? null;
+}
+
 /**
  * The step's image as a data: URL, or why it cannot be shown. events.jsonl is not trusted: the file must be a plain
  * name inside the run folder (recorder.ts findRunFile) and the type one the recorder writes.
@@ -165,8 +174,13 @@ function renderScreenshot(dir: string, step: StepView, space: CoordinateSpace | 
       const cls = performed ? 'mark done' : 'mark skipped';
       const x = point.x.toFixed(1);
       const y = point.y.toFixed(1);
+      const end = markerEnd(step, proposal);
+      // A swipe: an arrow from where it starts to where it ends.
+      const swipe = end
+        ? `<line class="swipe" x1="${x}" y1="${y}" x2="${end.x.toFixed(1)}" y2="${end.y.toFixed(1)}" stroke-width="${(r / 2).toFixed(1)}" marker-end="url(#arrow-${step.step})"/>`
+        : '';
       return (
-        `<g class="${cls}"><circle cx="${x}" cy="${y}" r="${r}"/>` +
+        `<g class="${cls}">${swipe}<circle cx="${x}" cy="${y}" r="${r}"/>` +
         `<line x1="${(point.x - r * 1.8).toFixed(1)}" y1="${y}" x2="${(point.x + r * 1.8).toFixed(1)}" y2="${y}"/>` +
         `<line x1="${x}" y1="${(point.y - r * 1.8).toFixed(1)}" x2="${x}" y2="${(point.y + r * 1.8).toFixed(1)}"/>` +
         `<text x="${(point.x + r * 1.4).toFixed(1)}" y="${(point.y - r * 1.2).toFixed(1)}" font-size="${r * 1.8}">${i + 1}</text></g>`
@@ -175,6 +189,8 @@ function renderScreenshot(dir: string, step: StepView, space: CoordinateSpace | 
     .join('');
   return (
     `<figure><svg viewBox="0 0 ${width} ${height}" role="img" aria-label="Screenshot of step ${step.step}">` +
+    `<defs><marker id="arrow-${step.step}" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="4" markerHeight="4" orient="auto-start-reverse">` +
+    `<path d="M0 0L10 5L0 10z" fill="#e0245e"/></marker></defs>` +
     `<image href="${url}" width="${width}" height="${height}"/>${markers}</svg>` +
     `<figcaption>${width}×${height} sent to the model (captured ${obs.source.width}×${obs.source.height} on ` +
     `${escapeHtml(obs.display.name)} at ${fmtPoint(obs.display.bounds)}, scale ${obs.display.scaleFactor})</figcaption></figure>`

@@ -69,7 +69,7 @@ export function App() {
         ) : null}
         <main>
           <div hidden={tab !== 'Run'} role="tabpanel" id="panel-Run" aria-labelledby="tab-Run">
-            <InstructionBar run={run} connected={status.state === 'open'} />
+            <InstructionBar run={run} connected={status.state === 'open'} shown={tab === 'Run'} />
             {run ? (
               <Trace run={run} live onDecide={decide} />
             ) : (

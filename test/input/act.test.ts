@@ -85,7 +85,7 @@ describe('deskpilot act', () => {
       [['--display', '3', '{"action": "left_click", "coordinate": [5, 5]}'], /no display 3; the displays are: 0 /],
       [['--display', 'left', '{"action": "left_click", "coordinate": [5, 5]}'], /--display must be a display number/],
       [['--profile', 'qwen9', '{"action": "wait", "time": 1}'], /unknown profile "qwen9"/],
-      [['--profile', 'qwen3-vl-mobile', '{"action": "wait", "time": 1}'], /act performs computer_use actions/],
+      [['--profile', 'qwen3-vl-mobile', '{"action": "wait", "time": 1}'], /drives phones \(mobile_use\); act on a phone with --device android/],
     ];
     for (const [args, message] of cases) {
       const run = await act(...args);

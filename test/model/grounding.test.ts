@@ -113,6 +113,25 @@ describe('the grounding probe finds which coordinate space the model clicks in',
     expect(mismatch.problems.map((p) => p.fix)).toEqual(['This model answers in the 0..1000 grid: use --profile qwen3-vl.']);
   });
 
+  it('a mobile_use profile is probed on a phone-shaped screenshot: the 999 grid fits qwen3-vl-mobile, pixels suggest qwen2.5-vl-mobile', async () => {
+    const tap = (x: number, y: number): Reply => ({ content: '', toolCalls: [{ name: 'mobile_use', arguments: { action: 'click', coordinate: [x, y] } }] });
+    const seen: { width: number; height: number }[] = [];
+    const onGrid = await fake((sq) => {
+      seen.push({ width: sq.width, height: sq.height });
+      return tap(Math.round((sq.x / sq.width) * 999), Math.round((sq.y / sq.height) * 999));
+    });
+    const fits = await diagnoseEndpoint({ endpoint: onGrid.url, model: MODEL, profile: 'qwen3-vl-mobile', timeoutMs: 10_000 });
+    expect(seen).toEqual([{ width: 672, height: 1344 }]);
+    expect(fits.grounding).toMatchObject({ result: 'grid', profile: 'qwen3-vl-mobile', suggestedProfile: 'qwen3-vl-mobile', imageSize: { width: 672, height: 1344 }, expected: { grid: [699, 283], pixels: [470, 380] } });
+    expect(fits.problems).toEqual([]);
+    expect(groundingRequest(onGrid)!.body.tools[0].function.name).toBe('mobile_use');
+
+    const inPixels = await fake((sq) => tap(Math.round(sq.x), Math.round(sq.y)));
+    const mismatch = await diagnoseEndpoint({ endpoint: inPixels.url, model: MODEL, profile: 'qwen3-vl-mobile', timeoutMs: 10_000 });
+    expect(mismatch.grounding).toMatchObject({ result: 'absolute', point: [470, 380], suggestedProfile: 'qwen2.5-vl-mobile' });
+    expect(mismatch.problems.map((p) => p.fix)).toEqual(['This model answers in absolute pixels: use --profile qwen2.5-vl-mobile.']);
+  });
+
   it('a click elsewhere is "missed", with the point, and a note rather than a failed check', async () => {
     const server = await fake(answers.elsewhere!);
     const report = await diagnoseEndpoint({ endpoint: server.url, model: MODEL, timeoutMs: 10_000 });

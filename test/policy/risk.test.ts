@@ -46,6 +46,14 @@ const table: Row[] = [
   ['shift+delete', { action: 'key', keys: ['shift', 'Delete'] }, plain, 'risky', /permanently/],
   ['enter in a terminal', { action: 'key', keys: ['Return'] }, xterm, 'risky', /runs the command line/],
   ['phone power key', { action: 'key', text: 'KEYCODE_POWER' }, plain, 'risky', /power/],
+  // Phones: a password field (the Android backend reads the focused editor), apps that move money.
+  ['typing into a phone password field', { action: 'type', text: 'hunter2' }, { ...plain, focusedWindow: { className: 'com.example.bank/.Login', passwordField: true } }, 'risky', /Types into a password field/],
+  ['typing into an ordinary phone field', { action: 'type', text: 'hello' }, { ...plain, focusedWindow: { className: 'com.android.messaging/.Main', passwordField: false } }, 'safe'],
+  ['opening a wallet', { action: 'open', text: 'Google Wallet' }, plain, 'risky', /payments or banking app \("Wallet"\)/],
+  ['opening PayPal by package', { action: 'open', text: 'com.paypal.android.p2pmobile' }, plain, 'risky', /payments or banking/],
+  ['opening a bank app', { action: 'open', text: 'MyBank' }, plain, 'risky', /payments or banking/],
+  ['opening Settings', { action: 'open', text: 'Settings' }, plain, 'safe'],
+  ['opening Display settings (not "pay")', { action: 'open', text: 'Display' }, plain, 'safe'],
   // Deskpilot's own windows.
   ['click on Deskpilot', { action: 'left_click', coordinate: [10, 10] }, { ...own, windowAtPoint: { title: 'Deskpilot — run 3' } }, 'risky', /Deskpilot's own window/],
   ['drag onto Deskpilot by class', { action: 'left_click_drag', coordinate: [10, 10] }, { ...plain, windowAtPoint: { className: 'deskpilot' } }, 'risky', /own window/],

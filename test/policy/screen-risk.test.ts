@@ -15,6 +15,11 @@ describe('labelRisk', () => {
     }
     expect(labelRisk({ action: 'double_click', coordinate: [1, 1] }, 'Delete forever')).toMatch(/delete something for good/);
     expect(labelRisk({ action: 'left_click', coordinate: [1, 1] }, 'Buy now')).toMatch(/spend or move money/);
+    // A phone's swipe that starts on a slide-to-confirm control.
+    expect(labelRisk({ action: 'swipe', coordinate: [100, 900], coordinate2: [900, 900] }, 'Slide to pay')).toBe(
+      'It swipes from “Slide to pay” (the text read on the screen at the point): it may spend or move money.',
+    );
+    expect(labelRisk({ action: 'long_press', coordinate: [1, 1] }, 'Uninstall')).toMatch(/^It presses “Uninstall”.*delete something for good/);
   });
 
   it('leaves ordinary labels, partial words and actions that press nothing alone', () => {

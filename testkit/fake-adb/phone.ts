@@ -31,6 +31,8 @@ const appSchema = z.object({
   /** Its launcher activity (what `monkey -c android.intent.category.LAUNCHER` and the home icon start); none: not launchable. */
   activity: z.string().min(1).nullable().default('.MainActivity'),
   system: z.boolean().default(false),
+  /** Its text field takes a password (EditorInfo inputType 0x81, TEXT | TEXT_VARIATION_PASSWORD, in `dumpsys input_method`). */
+  passwordField: z.boolean().default(false),
 });
 export type FakeApp = z.infer<typeof appSchema>;
 
@@ -39,12 +41,12 @@ export const LATIN_IME = 'com.android.inputmethod.latin/.LatinIME';
 
 /** Apps a stock phone has, each with its own colour (none near the target's colours). */
 export const DEFAULT_APPS: FakeApp[] = [
-  { package: 'com.android.settings', label: 'Settings', colour: { r: 96, g: 125, b: 139 }, activity: '.Settings', system: true },
-  { package: 'com.android.chrome', label: 'Chrome', colour: { r: 251, g: 188, b: 5 }, activity: 'com.google.android.apps.chrome.Main', system: true },
-  { package: 'com.android.contacts', label: 'Contacts', colour: { r: 0, g: 150, b: 136 }, activity: '.activities.PeopleActivity', system: true },
-  { package: 'com.android.camera2', label: 'Camera', colour: { r: 121, g: 85, b: 72 }, activity: 'com.android.camera.CameraLauncher', system: true },
-  { package: 'com.google.android.apps.messaging', label: 'Messages', colour: { r: 103, g: 58, b: 183 }, activity: '.ui.ConversationListActivity', system: true },
-  { package: 'com.example.shop', label: 'Shop', colour: { r: 255, g: 112, b: 67 }, activity: '.MainActivity', system: false },
+  { package: 'com.android.settings', label: 'Settings', colour: { r: 96, g: 125, b: 139 }, activity: '.Settings', system: true, passwordField: false },
+  { package: 'com.android.chrome', label: 'Chrome', colour: { r: 251, g: 188, b: 5 }, activity: 'com.google.android.apps.chrome.Main', system: true, passwordField: false },
+  { package: 'com.android.contacts', label: 'Contacts', colour: { r: 0, g: 150, b: 136 }, activity: '.activities.PeopleActivity', system: true, passwordField: false },
+  { package: 'com.android.camera2', label: 'Camera', colour: { r: 121, g: 85, b: 72 }, activity: 'com.android.camera.CameraLauncher', system: true, passwordField: false },
+  { package: 'com.google.android.apps.messaging', label: 'Messages', colour: { r: 103, g: 58, b: 183 }, activity: '.ui.ConversationListActivity', system: true, passwordField: false },
+  { package: 'com.example.shop', label: 'Shop', colour: { r: 255, g: 112, b: 67 }, activity: '.MainActivity', system: false, passwordField: false },
 ];
 
 /** Packages every phone has that have no launcher icon. */
@@ -940,7 +942,28 @@ export class FakePhone {
       io.out(lines.join('\n'));
       return 0;
     }
-    if (service !== undefined && !['input', 'window'].includes(service)) {
+    if (service === 'input_method') {
+      // The editor the focused window's text field opened (InputMethodManagerService.dump, Android 10-12 layout).
+      const app = focus ? this.app(focus) : undefined;
+      const ui = focus ? this.appUi(focus) : null;
+      const lines = [
+        'Current Input Method Manager state:',
+        `  mCurMethodId=${this.currentIme}`,
+        `  mCurFocusedWindow=Window{8a1f0c2 u0 ${focusActivity}} softInputMode=STATE_UNSPECIFIED|ADJUST_RESIZE`,
+      ];
+      if (app && ui?.fieldFocused) {
+        lines.push(
+          '  mCurAttribute:',
+          `    inputType=0x${(app.passwordField ? 0x81 : 0x1).toString(16)} imeOptions=0x6 privateImeOptions=null`,
+          '    actionLabel=null actionId=0',
+          `    packageName=${app.package} fieldId=2131230890 fieldName=null`,
+          `  mInputShown=true`,
+        );
+      } else lines.push('  mCurAttribute: null', '  mInputShown=false');
+      io.out(`${lines.join('\n')}\n`);
+      return 0;
+    }
+    if (service !== undefined && !['input', 'window', 'input_method'].includes(service)) {
       io.err(`Can't find service: ${service}\n`);
       return 0;
     }

@@ -3,6 +3,7 @@ import { useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { RUN_OUTCOME_LABELS, RUN_STATE_LABELS } from '../../../app/contract';
 import { isActive, type RunView } from '../run-model';
 import { useRequest } from '../useDeskpilot';
+import { TargetPicker } from './TargetPicker';
 
 export const STATE_TEXT: Record<string, string> = { ...RUN_STATE_LABELS, ...RUN_OUTCOME_LABELS };
 
@@ -35,7 +36,7 @@ export function useRunControls(run: RunView | null) {
   return { active, paused, pausing, error, setError, control };
 }
 
-export function InstructionBar(props: { run: RunView | null; connected: boolean }) {
+export function InstructionBar(props: { run: RunView | null; connected: boolean; shown?: boolean }) {
   const request = useRequest();
   const [instruction, setInstruction] = useState('');
   const [busy, setBusy] = useState(false);
@@ -62,6 +63,7 @@ export function InstructionBar(props: { run: RunView | null; connected: boolean 
   const state = runStateKey(props.run);
   return (
     <form className="instruction-bar" onSubmit={(e) => void start(e)}>
+      <TargetPicker disabled={active || busy || !props.connected} shown={props.shown ?? true} connected={props.connected} />
       <label htmlFor="instruction">Instruction</label>
       <textarea
         id="instruction"

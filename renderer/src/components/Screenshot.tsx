@@ -45,6 +45,8 @@ export function useImageSrc(runId: string, image: ImageRef | undefined): { src: 
 
 export interface Marker {
   point: PointData;
+  /** A swipe's end point: drawn as an arrow from `point`. */
+  point2?: PointData;
   label: string;
 }
 
@@ -61,6 +63,31 @@ export function Screenshot(props: { runId: string; image: ImageRef; markers: Mar
             {error ?? 'loading screenshot...'}
           </div>
         )}
+        {props.markers.some((m) => m.point2) ? (
+          <svg className="swipes" viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" aria-hidden="true">
+            <defs>
+              <marker id="swipe-head" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="4" markerHeight="4" orient="auto-start-reverse">
+                <path d="M0 0L10 5L0 10z" fill="#ff2d55" />
+              </marker>
+            </defs>
+            {props.markers.map((m) =>
+              m.point2 ? (
+                <line
+                  key={m.label}
+                  x1={m.point.x}
+                  y1={m.point.y}
+                  x2={m.point2.x}
+                  y2={m.point2.y}
+                  stroke="#ff2d55"
+                  strokeWidth={Math.max(3, Math.max(width, height) / 150)}
+                  markerEnd="url(#swipe-head)"
+                >
+                  <title>{m.label}</title>
+                </line>
+              ) : null,
+            )}
+          </svg>
+        ) : null}
         {props.markers.map((m) => (
           <span
             key={m.label}

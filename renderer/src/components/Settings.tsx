@@ -1,5 +1,6 @@
 /**
- * Settings: endpoint (with presets), model, API key, profile, approval mode, max steps, display, settle, deny rules
+ * Settings: endpoint (with presets), model, API key, target (this desktop or a phone adb sees), profile (the ones
+ * that speak the target's tool), approval mode, max steps, display, settle, deny rules
  * (the built-in ones, each removable, and your own). Checked with the contract's schema before saving (the host
  * checks again; deny-rule patterns are compiled with the same RE2 engine that matches them) and shown next to each
  * field; "Check endpoint" shows the server diagnosis (app/model/check.ts). The API key belongs to the endpoint
@@ -8,7 +9,15 @@
 import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
 import { z } from 'zod';
 import type { SettingsView } from '../../../app/host/bridge';
-import { APPROVAL_MODES, RunSettingsSchema, endpointOrigin, type DenyRule } from '../../../app/contract';
+import {
+  APPROVAL_MODES,
+  RunSettingsSchema,
+  defaultProfileFor,
+  endpointOrigin,
+  toolOfDevice as toolOf,
+  type DenyRule,
+  type DeviceList,
+} from '../../../app/contract';
 import type { EndpointReport } from '../../../app/model/check-report';
 import type { Display } from '../../../app/screen/geometry';
 import { PROFILES } from '../../../app/model/profiles';
@@ -36,6 +45,8 @@ interface Form {
   endpoint: string;
   model: string;
   apiKey: string;
+  /** What a run drives: local, android or android:SERIAL. */
+  device: string;
   profile: string;
   approve: string;
   maxSteps: string;
@@ -65,7 +76,8 @@ function formFrom(view: SettingsView): Form {
     endpoint: str(d.endpoint, ''),
     model: str(d.model, ''),
     apiKey: '',
-    profile: str(d.profile, 'qwen3-vl'),
+    device: str(d.device, 'local'),
+    profile: str(d.profile, defaultProfileFor(d.device)),
     approve: str(d.approve, 'ask'),
     maxSteps: str(d.maxSteps, '30'),
     display: str(d.display, '0'),
@@ -86,6 +98,7 @@ function valuesOf(form: Form): Record<string, unknown> {
   return {
     endpoint: form.endpoint.trim(),
     ...(form.model.trim() ? { model: form.model.trim() } : {}),
+    device: form.device,
     profile: form.profile,
     approve: form.approve,
     maxSteps: num(form.maxSteps),
@@ -100,6 +113,7 @@ const FIELD_OF_PATH: Record<string, Field | undefined> = {
   endpoint: 'endpoint',
   model: 'model',
   profile: 'profile',
+  device: 'device',
   approve: 'approve',
   maxSteps: 'maxSteps',
   display: 'display',
@@ -130,8 +144,14 @@ function fieldOf(path: string): Field | undefined {
 function validate(form: Form): Errors {
   const values = valuesOf(form);
   const result = FormSchema.safeParse(values);
-  if (result.success) return {};
-  const errors: Errors = {};
+  const profile = PROFILES.get(form.profile);
+  // The same check a run makes: the profile speaks the target's tool.
+  const mismatch =
+    profile && profile.tool !== toolOf(form.device)
+      ? `${profile.id} speaks ${profile.tool}; ${toolOf(form.device) === 'mobile_use' ? 'a phone' : 'this desktop'} takes ${toolOf(form.device)} (e.g. ${defaultProfileFor(form.device)})`
+      : null;
+  if (result.success) return mismatch ? { profile: mismatch } : {};
+  const errors: Errors = mismatch ? { profile: mismatch } : {};
   for (const issue of result.error.issues) {
     const path = issue.path.map(String).join('.');
     const field = fieldOf(path);
@@ -231,6 +251,7 @@ export function Settings() {
   const [report, setReport] = useState<EndpointReport | null>(null);
   const [checking, setChecking] = useState(false);
   const [displays, setDisplays] = useState<Display[]>([]);
+  const [devices, setDevices] = useState<DeviceList | null>(null);
   const presetId = useId();
 
   useEffect(() => {
@@ -242,6 +263,9 @@ export function Settings() {
     });
     void request('displays.list', {}).then((answer) => {
       if (answer.ok) setDisplays(answer.value);
+    });
+    void request('devices.list', {}).then((answer) => {
+      if (answer.ok) setDevices(answer.value);
     });
   }, [request]);
 
@@ -335,6 +359,15 @@ export function Settings() {
   const otherOrigins = view.apiKeyOrigins.filter((origin) => origin !== formOrigin);
   const profiles = [...PROFILES.values()];
   const knownProfile = profiles.some((p) => p.id === form.profile);
+  const targetTool = toolOf(form.device);
+  const phones = devices?.phones ?? [];
+  const listedTarget = form.device === 'local' || form.device === 'android' || phones.some((p) => p.spec === form.device);
+  const chosenPhone = phones.find((p) => p.spec === form.device);
+  // A new target keeps the profile when it speaks the target's tool, else takes the target's default one.
+  const setTarget = (device: string) => {
+    const keeps = PROFILES.get(form.profile)?.tool === toolOf(device);
+    change({ ...form, device, profile: keeps ? form.profile : defaultProfileFor(device) }, 'device');
+  };
   return (
     <form className="settings" onSubmit={(e) => void save(e)} noValidate aria-label="Settings">
       <div className="field">
@@ -397,18 +430,47 @@ export function Settings() {
         }
         onChange={(v) => set('apiKey', v)}
       />
+      <div className={`field${errors.device ? ' invalid' : ''}`}>
+        <label htmlFor="settings-device">Target</label>
+        <select id="settings-device" value={form.device} onChange={(e) => setTarget(e.target.value)}>
+          <option value="local">This desktop</option>
+          <option value="android">The only phone attached (android)</option>
+          {listedTarget ? null : <option value={form.device}>{form.device} (not attached now)</option>}
+          {phones.map((p) => (
+            <option key={p.spec} value={p.spec} disabled={p.state !== 'device'}>
+              {p.model ?? 'Phone'} {p.serial}
+              {p.size ? ` ${p.size.width}x${p.size.height}` : ''}
+              {p.state !== 'device' ? ` (${p.state})` : ''}
+            </option>
+          ))}
+        </select>
+        <p className="hint">
+          {devices === null
+            ? 'Looking for phones...'
+            : devices.phonesError
+              ? `Phones: ${devices.phonesError}`
+              : phones.length === 0
+                ? "No phone attached: connect one by USB with USB debugging on (README, 'Phones')."
+                : phones
+                    .filter((p) => p.fix)
+                    .map((p) => `${p.serial} (${p.state}): ${p.fix}`)
+                    .join(' ') || (chosenPhone ? `${chosenPhone.serial} is ready.` : `${phones.length} phone(s) attached.`)}
+        </p>
+        {errors.device ? <p className="field-error">{errors.device}</p> : null}
+      </div>
       <div className="row">
         <div className={`field${errors.profile ? ' invalid' : ''}`}>
           <label htmlFor="settings-profile">Profile</label>
           <select id="settings-profile" value={form.profile} onChange={(e) => set('profile', e.target.value)}>
             {knownProfile ? null : <option value={form.profile}>{form.profile}</option>}
             {profiles.map((p) => (
-              <option key={p.id} value={p.id} disabled={p.tool !== 'computer_use'}>
+              <option key={p.id} value={p.id} disabled={p.tool !== targetTool}>
                 {p.id}
-                {p.tool !== 'computer_use' ? ' (phones)' : ''}
+                {p.tool === 'mobile_use' ? ' (phones)' : ''}
               </option>
             ))}
           </select>
+          {errors.profile ? <p className="field-error">{errors.profile}</p> : null}
         </div>
         <div className="field">
           <label htmlFor="settings-approve">Approval mode</label>
@@ -423,7 +485,7 @@ export function Settings() {
       </div>
       <div className="row">
         <TextField label="Max steps" value={form.maxSteps} error={errors.maxSteps} inputMode="numeric" onChange={(v) => set('maxSteps', v)} />
-        {displays.length > 1 ? (
+        {targetTool === 'mobile_use' ? null : displays.length > 1 ? (
           <div className="field">
             <label htmlFor="settings-display">Display</label>
             <select id="settings-display" value={form.display} onChange={(e) => set('display', e.target.value)}>

@@ -17,7 +17,15 @@ export const StepEntry = memo(function StepEntry(props: {
   const [reasoningOpen, setReasoningOpen] = useState(true);
   const numbered = step.proposals.length > 1;
   const markers = step.proposals.flatMap((p, i) =>
-    p.proposal.imagePoint ? [{ point: p.proposal.imagePoint, label: numbered ? `${i + 1}: ${p.proposal.summary}` : p.proposal.summary }] : [],
+    p.proposal.imagePoint
+      ? [
+          {
+            point: p.proposal.imagePoint,
+            ...(p.proposal.imagePoint2 ? { point2: p.proposal.imagePoint2 } : {}),
+            label: numbered ? `${i + 1}: ${p.proposal.summary}` : p.proposal.summary,
+          },
+        ]
+      : [],
   );
   const headingId = `step-${props.runId}-${step.step}`;
   return (
