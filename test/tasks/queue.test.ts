@@ -75,8 +75,8 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function deskpilot(args: string[]): Proc {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/deskpilot.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+function deskpilot(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/deskpilot.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -161,8 +161,9 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function worker(name: string, guest: FakeGuest, vllm: FakeVllm): Proc {
-  const p = deskpilot(['tasks', 'worker', '--queue', `${redis.url}/1`, '--backend', 'osworld', '--server', guest.url, '--endpoint', `${vllm.url}/v1`, '--name', name, '--lock-seconds', '4']);
+function worker(name: string, guest: FakeGuest, vllm: FakeVllm | string): Proc {
+  const endpoint = typeof vllm === 'string' ? vllm : `${vllm.url}/v1`;
+  const p = deskpilot(['tasks', 'worker', '--queue', `${redis.url}/1`, '--backend', 'osworld', '--server', guest.url, '--endpoint', endpoint, '--name', name, '--lock-seconds', '4']);
   procs.push(p);
   return p;
 }
@@ -275,6 +276,41 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
     const done = await cli(['tasks', 'follow', '--queue', `${redis.url}/1`, '--run-name', 'two', '--out', out]);
     expect(done.stdout).toContain('ran 0 task(s), skipped 2 already done');
 
+    w.child.kill('SIGTERM');
+    await w.exited;
+  });
+
+  it('a model server that is gone: the task errors with the reason on every attempt and is recorded as an error, not a 0; the API key is never on the queue', async () => {
+    const id = TASKS[0]!;
+    const file = await index([id]);
+    // This worker's model server is gone (nothing listens there).
+    const w = worker('worker-d', guestB, 'http://127.0.0.1:9/v1');
+    const out = await tempDir('queue-gone');
+    const follower = deskpilot(['tasks', 'run', file, '--examples', EXAMPLES, '--queue', `${redis.url}/1`, '--run-name', 'gone', '--endpoint', `${vllmA.url}/v1`, '--out', out], { DESKPILOT_API_KEY: 'sekrit-key-123' });
+    procs.push(follower);
+    expect(await within('the follower to finish', follower.exited, [w, follower]), follower.output()).toBe(0);
+    expect(follower.output()).toContain('success on 0 scored, 0 unsupported, 1 errors');
+    expect(w.output()).toContain(`os/${id}: attempt 1 failed`);
+    expect(w.output()).toContain(`os/${id}: attempt 2 of 2`);
+    const dir = path.join(out, GROUP, 'os', id);
+    expect(existsSync(path.join(dir, 'result.txt'))).toBe(false);
+    const record = JSON.parse(await readFile(path.join(dir, 'deskpilot-task.json'), 'utf8')) as { status: string; score: unknown; reason: string };
+    expect(record).toMatchObject({ status: 'error', score: null });
+    expect(record.reason).toMatch(/^agent: .*(connect|ECONNREFUSED|reach)/i);
+    const report = JSON.parse((await cli(['tasks', 'report', out, '--json'])).stdout);
+    expect(report.groups[0].overall).toMatchObject({ run: 0, errors: 1 });
+
+    // Nothing in Redis holds the follower's API key (workers bring their own).
+    const conn = new Redis(connectionOptions(parseQueueUrl(`${redis.url}/1`)));
+    try {
+      for (const key of await conn.keys('*')) {
+        const type = await conn.type(key);
+        const values = type === 'hash' ? Object.values(await conn.hgetall(key)) : type === 'string' ? [await conn.get(key)] : type === 'list' ? await conn.lrange(key, 0, -1) : type === 'set' ? await conn.smembers(key) : [];
+        for (const v of values) expect(v ?? '', key).not.toContain('sekrit-key-123');
+      }
+    } finally {
+      conn.disconnect();
+    }
     w.child.kill('SIGTERM');
     await w.exited;
   });

@@ -140,7 +140,7 @@ export async function followRun(options: FollowOptions): Promise<FollowSummary> 
         } else if (state === 'active') {
           const job = await conn.queue.getJob(task.jobId);
           const progress = ProgressSchema.safeParse(job?.progress);
-          running.push({ domain: task.domain, id: task.id, worker: progress.success ? progress.data.worker : '?', attempt: progress.success ? progress.data.attempt : 0, step: progress.success ? progress.data.step : 0 });
+          running.push({ domain: task.domain, id: task.id, worker: progress.success ? progress.data.worker : '(starting)', attempt: progress.success ? progress.data.attempt : 0, step: progress.success ? progress.data.step : 0 });
         } else if (state === 'unknown') missing.push(task);
         else waiting++;
       }

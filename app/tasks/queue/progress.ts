@@ -80,6 +80,8 @@ export class FollowProgress {
       this.state = event.state;
       if (!this.tty) {
         for (const r of event.state.running) {
+          // Attempt 0: taken, but its worker has not said who it is yet (next look).
+          if (r.attempt === 0) continue;
           const key = `${r.domain}/${r.id}#${r.attempt}`;
           if (this.seenRunning.has(key)) continue;
           this.seenRunning.add(key);
