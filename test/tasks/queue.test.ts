@@ -280,6 +280,29 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
     await w.exited;
   });
 
+  it('a worker on the local backend: each job in its own task process on a fresh display, with the job\'s settings', async () => {
+    const id = TASKS[1]!;
+    const file = await index([id]);
+    const w = deskpilot(['tasks', 'worker', '--queue', `${redis.url}/1`, '--endpoint', `${vllmB.url}/v1`, '--home', await tempDir('queue-local-home'), '--name', 'worker-x']);
+    procs.push(w);
+    const out = await tempDir('queue-local-out');
+    // The run's settings (flags and its config file) and screen travel with the job to the worker's task process.
+    const config = path.join(await tempDir('queue-config'), 'config.json');
+    await writeFile(config, JSON.stringify({ loopThreshold: 5, systemPrompt: 'Be brief.' }));
+    const follower = deskpilot(['tasks', 'run', file, '--examples', EXAMPLES, '--queue', `${redis.url}/1`, '--run-name', 'local', '--endpoint', `${vllmA.url}/v1`, '--config', config, '--max-steps', '7', '--screen', '800x600', '--out', out]);
+    procs.push(follower);
+    expect(await within('the follower to finish', follower.exited, [w, follower]), follower.output()).toBe(0);
+    const dir = path.join(out, GROUP, 'os', id);
+    expect(await readFile(path.join(dir, 'result.txt'), 'utf8')).toBe('1\n');
+    const settings = JSON.parse(await readFile(path.join(dir, 'deskpilot-run', 'settings.json'), 'utf8')) as Record<string, unknown>;
+    expect(settings).toMatchObject({ maxSteps: 7, loopThreshold: 5, systemPrompt: 'Be brief.', endpoint: `${vllmB.url}/v1` });
+    const traj = (await readFile(path.join(dir, 'traj.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { action: string });
+    // The model's (500, 500) of 1000 on the run's 800x600 screen.
+    expect(traj.map((t) => t.action)).toEqual(['pyautogui.click(400, 300)', 'FAIL']);
+    w.child.kill('SIGTERM');
+    await w.exited;
+  });
+
   it('a model server that is gone: the task errors with the reason on every attempt and is recorded as an error, not a 0; the API key is never on the queue', async () => {
     const id = TASKS[0]!;
     const file = await index([id]);
