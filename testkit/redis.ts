@@ -1,6 +1,7 @@
 /**
  * A real Redis server for tests (Debian's redis-server; `scripts/install.sh --test` installs it): loopback only, on a
- * free port, its files in a temporary folder, no persistence. `stop()` ends it and removes the folder.
+ * free port, its files in a temporary folder, with an append-only file so that `restart()` (stop, start again on the
+ * same port) keeps its data as a production Redis with persistence does. `stop()` ends it and removes the folder.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +12,8 @@ import path from 'node:path';
 export interface TestRedis {
   url: string;
   port: number;
+  /** Stop the server (clients see it gone), leave it down `downMs`, and start it again with its data. */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,22 +41,35 @@ function waitReady(child: ChildProcess): Promise<void> {
   });
 }
 
+function launch(port: number, dir: string): ChildProcess {
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'yes'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function end(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 export async function startRedis(): Promise<TestRedis> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'deskpilot-redis-'));
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  let child = launch(port, dir);
   await waitReady(child);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    async restart(downMs = 0) {
+      await end(child);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      child = launch(port, dir);
+      await waitReady(child);
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await end(child);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -280,6 +280,26 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
     await w.exited;
   });
 
+  it('Redis restarted mid-run: the worker and the follower reconnect and the run completes', async () => {
+    const ids = [TASKS[4]!, TASKS[5]!];
+    const file = await index(ids);
+    const { heldOn, release } = await holdTask(ids[0]!);
+    const w = worker('worker-r', guestA, vllmA);
+    const out = await tempDir('queue-restart');
+    const follower = deskpilot(['tasks', 'run', file, '--examples', EXAMPLES, '--queue', `${redis.url}/1`, '--run-name', 'restart', '--endpoint', `${vllmA.url}/v1`, '--out', out]);
+    procs.push(follower);
+    await within('the first task to reach the model', heldOn, [w, follower]);
+    await redis.restart(2000);
+    release();
+    expect(await within('the follower to finish', follower.exited, [w, follower]), follower.output()).toBe(0);
+    expect(follower.output()).toContain('ran 2 task(s), skipped 0 already done: 0.00% success on 2 scored');
+    for (const id of ids) expect(await readFile(path.join(out, GROUP, 'os', id, 'result.txt'), 'utf8')).toBe('0\n');
+    expect(w.output()).toContain('Redis: connected again');
+    expect(follower.output()).toContain('reconnecting');
+    w.child.kill('SIGTERM');
+    await w.exited;
+  });
+
   it('a worker on the local backend: each job in its own task process on a fresh display, with the job\'s settings', async () => {
     const id = TASKS[1]!;
     const file = await index([id]);

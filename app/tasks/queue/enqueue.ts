@@ -35,6 +35,7 @@ export async function openQueue(target: QueueTarget, onError: (message: string) 
   const redis = new Redis(connectionOptions(target));
   queue.on('error', (error) => onError(error.message));
   redis.on('error', (error) => onError(error.message));
+  redis.on('reconnecting', () => onError('connection lost'));
   await queue.waitUntilReady();
   return {
     queue,

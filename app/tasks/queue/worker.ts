@@ -85,7 +85,6 @@ function givenUpReason(data: JobData): string {
 export async function startQueueWorker(options: QueueWorkerOptions): Promise<QueueWorker> {
   const lockDuration = (options.lockSeconds ?? DEFAULT_LOCK_SECONDS) * 1000;
   const files = new Redis(connectionOptions(options.target));
-  files.on('error', () => undefined);
 
   const processor = async (job: Job): Promise<AttemptResult> => {
     let data: JobData;
@@ -141,12 +140,17 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     // Finished jobs stay (BullMQ's default): the follower reads their results, and their ids keep a re-enqueue from adding them again.
   });
   // Connection errors are retried by ioredis; say so once per outage rather than once per reconnect.
+  // ioredis reconnects by itself (connection.ts); say so once per outage rather than once per retry. The files
+  // connection sees an outage as the worker's own connections do, and says when Redis is back.
   let down = false;
-  worker.on('error', (error) => {
+  const lost = (error: Error) => {
     if (!down) options.log(`Redis: ${errorMessage(error)}; reconnecting`);
     down = true;
-  });
-  worker.on('ready', () => {
+  };
+  worker.on('error', lost);
+  files.on('error', lost);
+  files.on('reconnecting', () => lost(new Error('connection lost')));
+  files.on('ready', () => {
     if (down) options.log('Redis: connected again');
     down = false;
   });
