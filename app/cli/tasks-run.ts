@@ -58,7 +58,11 @@ export function registerTasksRun(tasks: Command): void {
   ).action(async (file: string, flags: TasksRunFlags) => {
     const parallel = positiveInt(flags.parallel, '--parallel');
     const screen = parseScreenSize(flags.screen);
-    if (!flags.queue) {
+    if (flags.queue) {
+      // The desktops of a queued run are the workers'; a flag about this machine's desktops would do nothing.
+      const here = [flags.parallel !== '1' && '--parallel', flags.display && '--display', flags.backend !== 'local' && '--backend', flags.server && '--server', flags.home && '--home'].filter(Boolean);
+      if (here.length) throw new UsageError(`with --queue the tasks run on the workers: give ${here.join(', ')} to \`deskpilot tasks worker\` instead`);
+    } else {
       if (flags.backend === 'osworld' && !flags.server) throw new UsageError('--backend osworld needs --server URL');
       if (flags.display && parallel > 1) throw new UsageError('--parallel needs a fresh display per task; it cannot be combined with --display');
       if (flags.backend === 'osworld' && parallel > 1) throw new UsageError('--parallel needs one guest per task; the osworld backend drives one --server');

@@ -280,6 +280,31 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
     await w.exited;
   });
 
+  it('a task whose every attempt dies with its worker is recorded as an error saying so, never as a score', async () => {
+    const id = TASKS[3]!;
+    const file = await index([id]);
+    const { heldOn, release } = await holdTask(id);
+    const first = worker('worker-k', guestA, vllmA);
+    const out = await tempDir('queue-dies');
+    const follower = deskpilot(['tasks', 'run', file, '--examples', EXAMPLES, '--queue', `${redis.url}/1`, '--run-name', 'dies', '--attempts', '1', '--endpoint', `${vllmA.url}/v1`, '--out', out]);
+    procs.push(follower);
+    await within('the task to reach the model', heldOn, [first, follower]);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    release();
+    // Another worker finds the job stalled; its one attempt was used up by the dead worker.
+    const second = worker('worker-l', guestB, vllmB);
+    expect(await within('the follower to finish', follower.exited, [second, follower]), follower.output()).toBe(0);
+    const dir = path.join(out, GROUP, 'os', id);
+    expect(existsSync(path.join(dir, 'result.txt'))).toBe(false);
+    const record = JSON.parse(await readFile(path.join(dir, 'deskpilot-task.json'), 'utf8')) as { status: string; score: unknown; reason: string };
+    expect(record).toMatchObject({ status: 'error', score: null });
+    expect(record.reason).toContain('no attempt finished (1 allowed): attempt 1 on worker-k: the worker stopped before the task finished');
+    expect(follower.output()).toContain('1 errors');
+    second.child.kill('SIGTERM');
+    await second.exited;
+  });
+
   it('Redis restarted mid-run: the worker and the follower reconnect and the run completes', async () => {
     const ids = [TASKS[4]!, TASKS[5]!];
     const file = await index(ids);
