@@ -41,8 +41,9 @@ function waitReady(child: ChildProcess): Promise<void> {
   });
 }
 
-function launch(port: number, dir: string): ChildProcess {
-  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'yes'], {
+function launch(port: number, dir: string, password?: string): ChildProcess {
+  const auth = password ? ['--requirepass', password] : [];
+  return spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'yes', ...auth], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -54,18 +55,19 @@ async function end(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `password`: clients must AUTH with it (redis.conf's requirepass); `url` then carries it. */
+export async function startRedis(options: { password?: string } = {}): Promise<TestRedis> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'deskpilot-redis-'));
   const port = await freePort();
-  let child = launch(port, dir);
+  let child = launch(port, dir, options.password);
   await waitReady(child);
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     port,
     async restart(downMs = 0) {
       await end(child);
       await new Promise((resolve) => setTimeout(resolve, downMs));
-      child = launch(port, dir);
+      child = launch(port, dir, options.password);
       await waitReady(child);
     },
     async stop() {

@@ -24,10 +24,13 @@ import { parseScreenSize } from './parse';
 
 const MAX_ATTEMPTS = 20;
 
-async function queueTarget(url: string) {
-  const { parseQueueUrl, QueueUrlError } = await import('../tasks/queue/connection');
+/** The queue URL parsed, and Redis reached with it once (a wrong password or host is told now, not retried forever). */
+async function queueTarget(url: string, options: { check?: boolean } = {}) {
+  const { checkQueue, parseQueueUrl, QueueUrlError, redactQueueUrl } = await import('../tasks/queue/connection');
   try {
-    return parseQueueUrl(url);
+    const target = parseQueueUrl(url);
+    if (options.check !== false) await checkQueue(target, redactQueueUrl(url));
+    return target;
   } catch (error) {
     if (error instanceof QueueUrlError) throw new UsageError(error.message);
     throw error;
@@ -38,11 +41,15 @@ async function connect(url: string): Promise<QueueConnection> {
   const { openQueue } = await import('../tasks/queue/enqueue');
   const { redactQueueUrl } = await import('../tasks/queue/connection');
   const target = await queueTarget(url);
-  let last = '';
-  const conn = openQueue(target, (message) => {
-    // ioredis reconnects by itself; say so once per different error, not once per retry.
-    if (message !== last) process.stderr.write(`deskpilot: queue ${redactQueueUrl(url)}: ${message}; reconnecting\n`);
-    last = message;
+  // ioredis reconnects by itself; say so once per outage, not once per retry.
+  let down = false;
+  const conn = await openQueue(target, (message) => {
+    if (!down) process.stderr.write(`deskpilot: queue ${redactQueueUrl(url)}: ${message}; reconnecting\n`);
+    down = true;
+  });
+  conn.redis.on('ready', () => {
+    if (down) process.stderr.write(`deskpilot: queue ${redactQueueUrl(url)}: connected again\n`);
+    down = false;
   });
   return conn;
 }
@@ -90,7 +97,7 @@ export async function runOnQueue(file: string, tasks: LoadedTask[], flags: Queue
   const attempts = positiveInt(flags.attempts, '--attempts');
   if (attempts > MAX_ATTEMPTS) throw new UsageError(`--attempts is at most ${MAX_ATTEMPTS} (got ${attempts})`);
   const screen = parseScreenSize(flags.screen);
-  await queueTarget(flags.queue!);
+  await queueTarget(flags.queue!, { check: false });
   const settings = await resolveTaskSettings(flags);
   if (settings.approve !== 'auto') throw new UsageError(`a queued run has nobody to approve actions on the workers: --approve must be auto (got ${settings.approve})`);
   const run = flags.runName ?? `${path.basename(file, '.json')}-${safeSegment(settings.model)}`.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, '').slice(0, 100);

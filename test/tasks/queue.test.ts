@@ -421,4 +421,25 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
     expect(bad.stderr).toContain('redis:// or rediss://');
     expect(bad.stderr).not.toContain('secret');
   });
+
+  it('a Redis with a password: the URL carries it, a wrong one is told at once (never printed), rediss:// means TLS', async () => {
+    expect(parseQueueUrl('redis://:p%40ss@10.0.0.5:7000/3')).toEqual({ host: '10.0.0.5', port: 7000, db: 3, password: 'p@ss', tls: false });
+    expect(parseQueueUrl('rediss://queue.lab')).toMatchObject({ host: 'queue.lab', port: 6379, db: 0, tls: true });
+    expect(connectionOptions(parseQueueUrl('rediss://queue.lab')).tls).toEqual({ servername: 'queue.lab' });
+    const locked = await startRedis({ password: 'pw-4711' });
+    try {
+      const right = await cli(['tasks', 'follow', '--queue', locked.url, '--run-name', 'nothing']);
+      expect(right.stderr).toContain('no run "nothing" on this queue');
+      const wrong = await cli(['tasks', 'follow', '--queue', `redis://:guess-0815@127.0.0.1:${locked.port}`, '--run-name', 'nothing']);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toContain('WRONGPASS');
+      expect(wrong.stderr).toContain('check the password');
+      expect(wrong.stderr).not.toContain('guess-0815');
+      const refused = await cli(['tasks', 'worker', '--queue', `redis://127.0.0.1:${locked.port + 1}`]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('cannot use the queue at');
+    } finally {
+      await locked.stop();
+    }
+  });
 });

@@ -7,7 +7,7 @@
  * before anything connects, and so the password is never printed: `redactQueueUrl` is what messages show.
  */
 import { isIP } from 'node:net';
-import type { RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 export const QUEUE_NAME = 'deskpilot-tasks';
 /** Our own keys beside BullMQ's (which live under "bull:"). */
@@ -74,4 +74,28 @@ export function connectionOptions(target: QueueTarget): RedisOptions {
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => Math.min(times * 200, 2000),
   };
+}
+
+/**
+ * Connect once, without retrying, and PING: a wrong password, a TLS mismatch or a host that is not there is told
+ * at the start (as a QueueUrlError naming the cause) instead of becoming an endless reconnect. Outages after that are
+ * waited out (connectionOptions).
+ */
+export async function checkQueue(target: QueueTarget, shown: string): Promise<void> {
+  const probe = new Redis({ ...connectionOptions(target), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 10_000 });
+  // The cause (WRONGPASS, ECONNREFUSED, a TLS error) arrives as an event; the failed connect only says "closed".
+  let cause: string | null = null;
+  probe.on('error', (error: Error) => (cause ??= error.message));
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    const message = cause ?? (error as Error).message;
+    const fix = /WRONGPASS|NOAUTH|AUTH/i.test(message)
+      ? 'check the password in the URL (redis://:PASSWORD@host) and the user, if any'
+      : 'check that Redis runs there and this machine may reach it (host, port, firewall; rediss:// for a TLS port)';
+    throw new QueueUrlError(`cannot use the queue at ${shown}: ${message}; ${fix}`);
+  } finally {
+    probe.disconnect();
+  }
 }
