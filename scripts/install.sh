@@ -16,7 +16,7 @@ test_packages=(
   xserver-xorg-core xserver-xorg-video-dummy  # a real multi-monitor X server for test/screen/multimonitor.test.ts
   zip unzip git                               # published OSWorld tasks in test/tasks unpack and push repositories
   adb                                         # the real adb client, driven against testkit/fake-adb in test/testkit
-  redis-server                                # the real Redis the queue tests (test/tasks/queue*) start on loopback
+  redis-server openssl                        # the real Redis the queue tests (test/tasks/queue*) start on loopback, plain and TLS
   socat                                       # chrome tasks forward the DevTools port (test/tasks/chrome-tasks.test.ts)
   libreoffice-calc libreoffice-writer         # test/tasks/office: files LibreOffice writes, published Calc/Writer tasks end to end
 )

@@ -422,7 +422,7 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
     expect(bad.stderr).not.toContain('secret');
   });
 
-  it('a Redis with a password: the URL carries it, a wrong one is told at once (never printed), rediss:// means TLS', async () => {
+  it('a Redis with a password: the URL carries it, a wrong one is told at once (never printed); rediss:// is TLS with the certificate checked', async () => {
     expect(parseQueueUrl('redis://:p%40ss@10.0.0.5:7000/3')).toEqual({ host: '10.0.0.5', port: 7000, db: 3, password: 'p@ss', tls: false });
     expect(parseQueueUrl('rediss://queue.lab')).toMatchObject({ host: 'queue.lab', port: 6379, db: 0, tls: true });
     expect(connectionOptions(parseQueueUrl('rediss://queue.lab')).tls).toEqual({ servername: 'queue.lab' });
@@ -440,6 +440,21 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
       expect(refused.stderr).toContain('cannot use the queue at');
     } finally {
       await locked.stop();
+    }
+    // rediss://: TLS, the server's certificate checked against the trusted CAs (a private one through NODE_EXTRA_CA_CERTS).
+    const secure = await startRedis({ tls: true });
+    try {
+      expect(secure.url.startsWith('rediss://')).toBe(true);
+      const trusted = await cli(['tasks', 'follow', '--queue', secure.url, '--run-name', 'nothing'], { NODE_EXTRA_CA_CERTS: secure.caFile });
+      expect(trusted.stderr).toContain('no run "nothing" on this queue');
+      const untrusted = await cli(['tasks', 'follow', '--queue', secure.url, '--run-name', 'nothing']);
+      expect(untrusted.code).toBe(2);
+      expect(untrusted.stderr).toMatch(/cannot use the queue at rediss:.*certificate/);
+      const plain = await cli(['tasks', 'follow', '--queue', secure.url.replace('rediss:', 'redis:'), '--run-name', 'nothing']);
+      expect(plain.code).toBe(2);
+      expect(plain.stderr).toContain('cannot use the queue at redis:');
+    } finally {
+      await secure.stop();
     }
   });
 });
