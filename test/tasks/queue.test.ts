@@ -348,7 +348,7 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
     await w.exited;
   });
 
-  it('a model server that is gone: the task errors with the reason on every attempt and is recorded as an error, not a 0; the API key is never on the queue', async () => {
+  it('a model server that is gone: the task errors with the reason on every attempt and is recorded as an error, not a 0; the API key is never on the queue; a resume reruns it', async () => {
     const id = TASKS[0]!;
     const file = await index([id]);
     // This worker's model server is gone (nothing listens there).
@@ -381,6 +381,17 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
     }
     w.child.kill('SIGTERM');
     await w.exited;
+
+    // Resumed with a model server back: the errored task gets a fresh job (as a local resume reruns it) and scores.
+    const good = worker('worker-e', guestB, vllmB);
+    const again = await cli(['tasks', 'run', file, '--examples', EXAMPLES, '--queue', `${redis.url}/1`, '--run-name', 'gone', '--endpoint', `${vllmA.url}/v1`, '--out', out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('1 task(s) enqueued, 0 already on the queue, 0 already have result.txt');
+    expect(await readFile(path.join(dir, 'result.txt'), 'utf8')).toBe('1\n');
+    // As a local re-run leaves it: the errored attempt's lines, then the new one's.
+    expect(await readFile(path.join(dir, 'runtime.log'), 'utf8')).toMatch(/error: agent: Cannot reach[\s\S]*scored score=1/);
+    good.child.kill('SIGTERM');
+    await good.exited;
   });
 
   it('result files travel in chunks and arrive byte for byte; a bad queue URL is refused before connecting', async () => {
