@@ -16,6 +16,7 @@ test_packages=(
   xvfb xauth openbox xterm chromium fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji
   xserver-xorg-core xserver-xorg-video-dummy  # a real multi-monitor X server for test/screen/multimonitor.test.ts
   zip unzip git                               # published OSWorld tasks in test/tasks unpack and push repositories
+  redis-server openssl                        # the real Redis the queue tests (test/tasks/queue*) start on loopback, plain and TLS
   socat                                       # chrome tasks forward the DevTools port (test/tasks/chrome-tasks.test.ts)
   tmux                                        # the task desktop terminal's text for vm_terminal_output (test/tasks/os-tasks.test.ts)
   libreoffice-calc libreoffice-writer         # test/tasks/office: files LibreOffice writes, published Calc/Writer tasks end to end

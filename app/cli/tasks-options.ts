@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { DownloadCache, defaultCacheDir } from '../tasks/cache';
+import { UsageError } from './errors';
 
 export interface EnvFlags {
   backend: string;
@@ -31,7 +32,7 @@ export function cacheFrom(flags: EnvFlags): DownloadCache {
   return new DownloadCache(path.resolve(flags.cache ?? process.env.DESKPILOT_TASK_CACHE ?? defaultCacheDir()), { fetchMissing: flags.fetch === true });
 }
 
-export function homeFrom(flags: EnvFlags): string | undefined {
+export function homeFrom(flags: Pick<EnvFlags, 'home'>): string | undefined {
   const home = flags.home ?? process.env.DESKPILOT_TASK_HOME;
   return home ? path.resolve(home) : undefined;
 }
@@ -46,4 +47,9 @@ export function warnIfRootLocal(flags: EnvFlags): void {
       'deskpilot: warning: running task setup commands as root on this machine (they may install packages, change shells, kill processes); use a throwaway machine, container or VM, or --backend osworld\n',
     );
   }
+}
+
+export function positiveInt(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive whole number (got "${value}")`);
+  return Number(value);
 }

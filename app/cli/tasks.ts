@@ -21,6 +21,7 @@ import { UsageError } from './errors';
 import { addEnvOptions, cacheFrom, homeFrom, warnIfRootLocal, type EnvFlags } from './tasks-options';
 import { registerTasksRun } from './tasks-run';
 import { registerTasksCheck } from './tasks-check';
+import { registerTasksQueue } from './tasks-queue';
 
 /** Load exactly one task (setup / evaluate take one). */
 async function loadOne(file: string): Promise<LoadedTask> {
@@ -62,6 +63,7 @@ export function registerTasks(program: Command): void {
 
   registerTasksRun(tasks);
   registerTasksCheck(tasks);
+  registerTasksQueue(tasks);
 
   addEnvOptions(
     tasks

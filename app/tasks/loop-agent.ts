@@ -4,8 +4,6 @@
  * writes Deskpilot's own run record (app/runs/recorder.ts) into `<task dir>/deskpilot-run/`, so `deskpilot report`
  * and `deskpilot replay` work on task runs as on any other run.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import sharp from 'sharp';
 import type { RunEvent, RunOutcome, RunSettings } from '../contract';
 import { AgentRun, type AgentDeps } from '../agent/loop';
@@ -14,6 +12,7 @@ import { createRunRecorder, type Recorder } from '../runs/recorder';
 import type { Desktop } from '../devices/device';
 import { ComputerActionSchema, type ComputerAction } from '../base/actions';
 import type { TaskAgent, TaskAgentResult, TaskStep } from './runner';
+import { freshRecordDir } from './results';
 
 const STATUS: Record<RunOutcome, TaskAgentResult['status']> = {
   success: 'done',
@@ -29,16 +28,6 @@ async function screenshotPng(desktop: Desktop): Promise<Buffer> {
   if (!display) throw new Error('the desktop has no display');
   const f = await desktop.capture(display);
   return sharp(f.data, { raw: { width: f.width, height: f.height, channels: f.channels } }).png().toBuffer();
-}
-
-/** The run record's folder inside a task's results folder. */
-export const TASK_RUN_RECORD = 'deskpilot-run';
-
-/** `<dir>/deskpilot-run`, or `-2`, `-3`, ... when an earlier attempt of the task left its record there. */
-function freshRecordDir(dir: string): string {
-  let candidate = path.join(dir, TASK_RUN_RECORD);
-  for (let n = 2; existsSync(candidate); n++) candidate = path.join(dir, `${TASK_RUN_RECORD}-${n}`);
-  return candidate;
 }
 
 export class LoopTaskAgent implements TaskAgent {

@@ -10,6 +10,15 @@ import path from 'node:path';
 import { z } from 'zod';
 
 export const RECORD_FILE = 'deskpilot-task.json';
+/** The agent's run record (app/runs/recorder.ts) inside a task's results folder. */
+export const TASK_RUN_RECORD = 'deskpilot-run';
+
+/** `<dir>/deskpilot-run`, or `-2`, `-3`, ... when an earlier attempt of the task left its record there. */
+export function freshRecordDir(dir: string): string {
+  let candidate = path.join(dir, TASK_RUN_RECORD);
+  for (let n = 2; existsSync(candidate); n++) candidate = path.join(dir, `${TASK_RUN_RECORD}-${n}`);
+  return candidate;
+}
 
 export type TaskStatus = 'scored' | 'unsupported' | 'error' | 'skipped';
 
