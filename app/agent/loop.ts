@@ -27,6 +27,7 @@ import { errorMessage } from '../base/errors';
 import { newRunId } from '../base/ids';
 import { redactSettings, type DenyRule, type RunEvent, type RunOutcome, type RunSettings, type RunState, type Timings } from '../contract';
 import { performOn, type Desktop, type Frame } from '../devices/device';
+import { finalAnswer } from '../model/answer';
 import { PROFILES, profileForSettings, type Profile } from '../model/profiles';
 import type { WindowProbe } from '../platform/windows';
 import { ApprovalPolicy, actionKey, type Approver } from '../policy/approval';
@@ -319,8 +320,11 @@ export class AgentRun {
         return { results, end: this.finish(ok ? 'success' : 'failure', ok ? 'the model reports the task done' : 'the model gave up') };
       }
       if (action.action === 'answer') {
-        control.emit({ type: 'answer', step, text: action.text });
-        return { results, end: this.finish('answered', action.text, { answer: action.text }) };
+        // The answer where the profile puts it (the last \boxed{} for CapCurriculum-style models).
+        const found = finalAnswer(action.text, this.profile);
+        const shown = found.answer === action.text ? {} : { raw: action.text };
+        control.emit({ type: 'answer', step, text: found.answer, ...shown, ...(found.note ? { note: found.note } : {}) });
+        return { results, end: this.finish('answered', found.answer, { answer: found.answer }) };
       }
 
       const riskContext = await riskContextFor(

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   parse: async () => (await import('./parse')).registerParse,
   check: async () => (await import('./check')).registerCheck,
   report: async () => (await import('./report')).registerReport,
+  ask: async () => (await import('./ask')).registerAsk,
   replay: async () => (await import('./replay')).registerReplay,
   tasks: async () => (await import('./tasks')).registerTasks,
 };
