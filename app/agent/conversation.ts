@@ -83,7 +83,8 @@ export class Conversation {
         ...(done.usage ? { usage: done.usage as unknown as Record<string, unknown> } : {}),
       });
       const problems = [...parsed.errors];
-      if (parsed.calls.length === 0 && problems.length === 0) {
+      // Interleaved-thinking models end a task with a reply without calls (replyWithoutCall: answer, seed 000).
+      if (parsed.calls.length === 0 && problems.length === 0 && this.profile.replyWithoutCall !== 'answer') {
         problems.push('the reply contains no tool call');
       }
       const offered: string[] = [this.profile.tool, ...this.profile.extraTools];

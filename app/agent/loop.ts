@@ -205,6 +205,13 @@ export class AgentRun {
         return this.finish('error', error ?? `the model gave ${this.settings.maxInvalidReplies + 1} invalid replies in a row`);
       }
 
+      if (reply.calls.length === 0) {
+        // Only a profile whose replies without a call are its final answer gets here (replyWithoutCall: answer).
+        const found = finalAnswer(reply.text, this.profile);
+        this.control.emit({ type: 'answer', step, text: found.answer, ...(found.note ? { note: found.note } : {}) });
+        this.control.emit({ type: 'timings', step, timings });
+        return this.finish('answered', found.answer, { answer: found.answer });
+      }
       const outcome = await this.act(step, reply, target, frame, screenHash, timings);
       if (outcome.end) {
         this.control.emit({ type: 'timings', step, timings });
