@@ -195,7 +195,13 @@ export function checkCall(
   const toolName = tool as ToolName;
   if (!offered.includes(toolName)) {
     const others = profilesOffering(toolName);
-    const hint = others.length > 0 ? `; a model that calls ${toolName} needs a profile such as ${others.join(' or ')}` : '';
+    // The zoom tool is an option of any grid profile (`:zoom`, --zoom), not a profile of its own.
+    const hint =
+      toolName === 'image_zoom_in_tool' && profile.coordinates.kind === 'grid'
+        ? `; turn zooming on with --zoom or the profile ${profile.id}:zoom`
+        : others.length > 0
+          ? `; a model that calls ${toolName} needs a profile such as ${others.join(' or ')}`
+          : '';
     return fail(`${where} uses tool ${toolName}, which profile "${profile.id}" does not offer (it offers ${offered.join(', ')})${hint}`);
   }
   if (!isPlainObject(rawArgs)) return fail(`${where} (${toolName}): arguments must be a JSON object, got ${show(rawArgs)}`);
