@@ -108,6 +108,11 @@ export const RunSettingsSchema = z.object({
   profile: z.string().min(1).default('qwen3-vl'),
   /** The device the run drives (DeviceSpecSchema). */
   device: DeviceSpecSchema.default('local'),
+  /**
+   * Offer image_zoom_in_tool next to the profile's tool (as the `:zoom` profile suffix): true, or the most zooms per
+   * step (default 3). Zooms are answered inside the step from the full-resolution screen, never sent for approval.
+   */
+  zoom: z.union([z.boolean(), z.number().int().min(1).max(20)]).default(false),
   approve: ApprovalModeSchema.default('ask'),
   maxSteps: z.number().int().min(1).max(500).default(30),
   /** Index into the display list (0 = primary). */
@@ -280,7 +285,14 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     injection: z.string().optional(),
     error: z.string().optional(),
   }),
-  z.object({ ...base, type: z.literal('model-request'), step: z.number().int(), attempt: z.number().int() }),
+  z.object({
+    ...base,
+    type: z.literal('model-request'),
+    step: z.number().int(),
+    attempt: z.number().int(),
+    /** 2, 3, ...: a follow-up request of the same step, after the model's zooms were answered. */
+    round: z.number().int().optional(),
+  }),
   z.object({
     ...base,
     /**
@@ -345,7 +357,41 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     repeats: z.number().int(),
     summary: z.string(),
   }),
-  z.object({ ...base, type: z.literal('answer'), step: z.number().int(), text: z.string() }),
+  z.object({
+    ...base,
+    type: z.literal('answer'),
+    step: z.number().int(),
+    /** The answer as shown: for a profile that puts it in \boxed{}, the box's content (app/model/answer.ts). */
+    text: z.string(),
+    /** What the model wrote, when the answer shown is taken out of it. */
+    raw: z.string().optional(),
+    /** Why the answer is not what the profile expected (e.g. no \boxed{} found: the whole reply is shown). */
+    note: z.string().optional(),
+  }),
+  z.object({
+    ...base,
+    /**
+     * One image_zoom_in_tool call, answered inside the step (never an action, never sent for approval): the region
+     * of the named image, cropped from the full-resolution capture, enlarged when small, sent back as an image.
+     */
+    type: z.literal('zoom'),
+    step: z.number().int(),
+    callId: z.string(),
+    /** The box as the model wrote it, on its grid. */
+    bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+    label: z.string().optional(),
+    /** The image of the request it named (img_idx; the latest screenshot when none was given). */
+    imageIndex: z.number().int(),
+    /** The step whose screenshot the region is on, and the region in that screenshot's pixels (to draw the box). */
+    on: z.object({ step: z.number().int(), box: BoxSchema }).optional(),
+    /** The region in global screen pixels. */
+    screen: BoxSchema.optional(),
+    /** The crop the model was sent; `index` is its own place among the images of the conversation. */
+    crop: ImageRefSchema.extend({ index: z.number().int() }).optional(),
+    ok: z.boolean(),
+    /** Why it was not answered with a crop (sent to the model as the tool response). */
+    error: z.string().optional(),
+  }),
   z.object({ ...base, type: z.literal('timings'), step: z.number().int(), timings: TimingsSchema }),
   z.object({
     ...base,

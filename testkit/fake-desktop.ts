@@ -17,6 +17,8 @@ export interface FakeDesktopOptions {
   typeMs?: number;
   /** What `perform` of a `type` says (PerformResult note and warning), as a real desktop's typing would. */
   typeResult?: Pick<PerformResult, 'note' | 'warning'>;
+  /** The screen's pixels (RGB, width x height) instead of a flat colour, e.g. a small target to zoom in on. */
+  paint?: (width: number, height: number) => Buffer;
 }
 
 abstract class FakeScreen<A extends ComputerAction | MobileAction> {
@@ -43,7 +45,7 @@ abstract class FakeScreen<A extends ComputerAction | MobileAction> {
   async capture(display: Display): Promise<Frame> {
     this.captures++;
     const { width, height } = display.bounds;
-    const data = Buffer.alloc(width * height * 3, this.shade);
+    const data = this.options.paint ? this.options.paint(width, height) : Buffer.alloc(width * height * 3, this.shade);
     return { display, width, height, channels: 3, data, capturedAt: Date.now(), method: 'fake' };
   }
 

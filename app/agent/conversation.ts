@@ -11,7 +11,7 @@ import type { Profile } from '../model/profiles';
 import { toolsForProfile, type Turn } from '../model/prompt';
 import type { FunctionTool } from '../model/tools';
 import type { Size } from '../screen/geometry';
-import { History, type ImageInput } from './history';
+import { History, type ImageInput, type ImageSource, type ToolResult } from './history';
 import { RequestLog } from './request-log';
 import { timed, type RunControl } from './run-control';
 
@@ -55,19 +55,24 @@ export class Conversation {
     this.history.start(instruction, image);
   }
 
-  /** The results of the last reply's calls, and the screenshot taken after them. */
-  addResults(results: Array<{ callId: string; name: string; text: string }>, next: ImageInput | null): void {
-    this.history.addResults(results, next);
+  /** The results of the last reply's calls (a zoom's with its crop), and the screenshot taken after them. */
+  addResults(results: ToolResult[], next: ImageInput | null): number[] {
+    return this.history.addResults(results, next);
+  }
+
+  /** The sources of the images the model was last sent, in its order (what img_idx counts). */
+  visibleImages(): Array<ImageSource | null> {
+    return this.history.visibleSources();
   }
 
   /** Ask the model until it gives a reply whose calls are all valid (or the retry budget runs out). */
-  async ask(step: number, imageSize: Size, timings: Timings): Promise<ValidReply | null> {
+  async ask(step: number, imageSize: Size, timings: Timings, round = 1): Promise<ValidReply | null> {
     const tools = toolsForProfile(this.profile, imageSize);
     const base = this.profile.systemPrompt;
     const system = this.settings.systemPrompt ? `${base}\n\n${this.settings.systemPrompt}` : base;
     for (let attempt = 1; attempt <= this.settings.maxInvalidReplies + 1; attempt++) {
       this.control.checkStopped();
-      this.control.emit({ type: 'model-request', step, attempt });
+      this.control.emit({ type: 'model-request', step, attempt, ...(round > 1 ? { round } : {}) });
       const done = await timed(timings, 'model', () =>
         this.streamOnce(step, attempt, { profile: this.profile, system, turns: this.history.render(), tools }),
       );
@@ -84,11 +89,13 @@ export class Conversation {
         ...(done.usage ? { usage: done.usage as unknown as Record<string, unknown> } : {}),
       });
       const problems = [...parsed.errors];
-      if (parsed.calls.length === 0 && problems.length === 0) {
+      // Interleaved-thinking models end a task with a reply without calls (replyWithoutCall: answer, seed 000).
+      if (parsed.calls.length === 0 && problems.length === 0 && this.profile.replyWithoutCall !== 'answer') {
         problems.push('the reply contains no tool call');
       }
-      const foreign = parsed.calls.find((c) => c.name !== this.profile.tool);
-      if (foreign) problems.push(`the tool "${foreign.name}" is not available here; use ${this.profile.tool}`);
+      const offered: string[] = [this.profile.tool, ...this.profile.extraTools];
+      const foreign = parsed.calls.find((c) => !offered.includes(c.name));
+      if (foreign) problems.push(`the tool "${foreign.name}" is not available here; use ${offered.join(' or ')}`);
       if (problems.length === 0) {
         this.history.addReply({
           reasoning: parsed.reasoning,

@@ -5,7 +5,7 @@
  * Shape (both history strategies):
  *   user:      instruction + first screenshot
  *   assistant: reasoning?, text, tool calls
- *   tool:      one result per call; the last one also carries the next screenshot
+ *   tool:      one result per call; the last one also carries the next screenshot (a zoom's, its crop)
  *   assistant: ...
  * An invalid reply is answered by a user turn with the parser's errors (no new screenshot: the model retries on
  * the same screen).
@@ -20,14 +20,40 @@
  * Anthropic's computer-use demo). The assistant turns next to dropped images remain as the text history of those
  * steps. The reasoning of earlier turns is dropped unless the profile keeps it (interleaved-thinking models need it).
  */
+import type { Frame } from '../devices/device';
 import type { Profile } from '../model/profiles';
 import type { Part, Turn } from '../model/prompt';
+import type { Size } from '../screen/geometry';
+import type { Region } from '../screen/zoom';
 
 export const OMITTED_SCREENSHOT = '[screenshot omitted]';
+
+/** Where an image the model was sent comes from, so it can zoom into it (agent/zoom.ts). */
+export interface ImageSource {
+  /** The step whose screenshot the image is (or is a crop of). */
+  step: number;
+  /** That step's full-resolution capture. */
+  frame: Frame;
+  /** The region of `frame` the image shows: the whole frame for a screenshot, the zoomed region for a crop. */
+  region: Region;
+  crop: boolean;
+  /** The size of the step screenshot (the report draws zoom boxes on it). */
+  imageSize: Size;
+}
 
 export interface ImageInput {
   mime: string;
   base64: string;
+  /** Kept while the image is in the model's view (never sent). */
+  source?: ImageSource;
+}
+
+/** The answer to one call: its text, and an image when the answer is one (a zoom's crop). */
+export interface ToolResult {
+  callId: string;
+  name: string;
+  text: string;
+  image?: ImageInput;
 }
 
 export interface AssistantReply {
@@ -41,6 +67,8 @@ export class History {
   /** Screenshots added so far, and how many of the oldest are sent as OMITTED_SCREENSHOT (only ever grows). */
   private images = 0;
   private dropped = 0;
+  /** Each image's source, in order; dropped ones are cleared (their captures freed). */
+  private readonly sources: Array<ImageSource | null> = [];
 
   constructor(private readonly profile: Profile) {}
 
@@ -48,14 +76,21 @@ export class History {
   start(instruction: string, image: ImageInput): void {
     if (this.turns.length > 0) throw new Error('history already started');
     this.turns.push({ role: 'user', parts: [{ type: 'text', text: instruction }, imagePart(image)] });
-    this.countImage();
+    this.countImage(image);
   }
 
-  /** A screenshot was added: drop a batch of the oldest when the request would carry more than maxImages. */
-  private countImage(): void {
+  /** An image was added: drop a batch of the oldest when the request would carry more than maxImages. */
+  private countImage(image: ImageInput): void {
     this.images++;
+    this.sources.push(image.source ?? null);
     const { images: keep, maxImages } = this.profile.history;
     if (this.images - this.dropped > (maxImages ?? 2 * keep)) this.dropped = this.images - keep;
+    for (let i = 0; i < this.dropped; i++) this.sources[i] = null;
+  }
+
+  /** The sources of the images the next request carries, in the order the model sees them. */
+  visibleSources(): Array<ImageSource | null> {
+    return this.sources.slice(this.dropped);
   }
 
   addReply(reply: AssistantReply): void {
@@ -74,15 +109,26 @@ export class History {
 
   /**
    * The results of the last reply's calls (one per call, in order), with the screenshot taken after them
-   * attached to the last result.
+   * attached to the last result. Returns where each result's own image (a crop) is among the images of the next
+   * request, -1 for a result without one.
    */
-  addResults(results: Array<{ callId: string; name: string; text: string }>, next: ImageInput | null): void {
+  addResults(results: ToolResult[], next: ImageInput | null): number[] {
+    const imageIndices: number[] = [];
     results.forEach((result, i) => {
       const parts: Part[] = [{ type: 'text', text: result.text }];
-      if (next && i === results.length - 1) parts.push(imagePart(next));
+      if (result.image) {
+        parts.push(imagePart(result.image));
+        this.countImage(result.image);
+        imageIndices[i] = this.images - 1;
+      }
+      if (next && i === results.length - 1) {
+        parts.push(imagePart(next));
+        this.countImage(next);
+      }
       this.turns.push({ role: 'tool', callId: result.callId, name: result.name, parts });
     });
-    if (next && results.length > 0) this.countImage();
+    // Each result image's place among the images of the next request (a batch dropped meanwhile shifts them).
+    return results.map((_, i) => (imageIndices[i] === undefined ? -1 : imageIndices[i] - this.dropped));
   }
 
   /** The turns to send: dropped screenshots replaced by a text line, earlier reasoning dropped unless kept. */

@@ -10,7 +10,10 @@
  * - a reply with any invalid call performs nothing: the parser's errors go back to the model (bounded retries);
  * - stop aborts the model stream, cancels a pending approval, releases held keys and buttons, and no input event is
  *   sent after it;
- * - pause holds before the next action;
+ * - pause holds before the next action (and before each zoom);
+ * - zoom calls (image_zoom_in_tool, agent/zoom.ts) are answered inside the step with a crop of the full-resolution
+ *   capture, at most `limits.zoomsPerStep` per step; they are no action, ask for no approval and take no step. A
+ *   reply that zooms performs none of its other calls: they were chosen before the model saw the crop;
  * - the same action proposed on an unchanged screen `loopThreshold` times pauses the run and asks the person;
  * - screen text (settings.ocr): each screenshot is read by OCR in worker threads while the model thinks; a proposal
  *   waits for it at most `ocr.waitMs` (then goes ahead without it, and the record says so). The text names the
@@ -24,20 +27,22 @@ import { errorMessage } from '../base/errors';
 import { newRunId } from '../base/ids';
 import { redactSettings, type DenyRule, type RunEvent, type RunOutcome, type RunSettings, type RunState, type Timings } from '../contract';
 import { performOn, type Desktop, type Frame } from '../devices/device';
-import { getProfile, PROFILES, type Profile } from '../model/profiles';
+import { finalAnswer } from '../model/answer';
+import { PROFILES, profileForSettings, type Profile } from '../model/profiles';
 import type { WindowProbe } from '../platform/windows';
 import { ApprovalPolicy, actionKey, type Approver } from '../policy/approval';
 import { activeDenyRules } from '../policy/default-deny-rules';
 import type { Display } from '../screen/geometry';
 import { prepareImage, type ModelImage } from '../screen/prepare';
 import { Conversation, type ModelStreamer, type ValidReply } from './conversation';
-import type { ImageInput } from './history';
+import type { ImageInput, ToolResult } from './history';
 import { LoopDetector } from './loop-detection';
 import { buildProposal, decideProposal, riskContextFor, toScreen, type StepTarget } from './proposal';
 import type { Recorder } from './recorder';
 import { RunControl, timed } from './run-control';
 import { ScreenReading, type ScreenSeen } from './screen-reading';
 import { settle } from './settle';
+import { answerZoom, isZoomCall, refusedZoom, screenshotSource, type ZoomEvent } from './zoom';
 
 export type { ModelStreamer };
 
@@ -63,7 +68,7 @@ export interface RunResult {
   lastAction: AnyAction | null;
 }
 
-type CallResult = { callId: string; name: string; text: string };
+type CallResult = ToolResult;
 
 export class AgentRun {
   readonly runId: string;
@@ -87,7 +92,7 @@ export class AgentRun {
     runId?: string,
   ) {
     this.runId = runId ?? newRunId();
-    this.profile = getProfile(settings.profile);
+    this.profile = profileForSettings(settings);
     const device = deps.desktop;
     if (this.profile.tool !== device.tool) {
       const fitting = [...PROFILES.values()].find((p) => p.tool === device.tool)?.id ?? 'one of that tool';
@@ -182,7 +187,7 @@ export class AgentRun {
     let frame = await timed(timings, 'capture', () => desktop.capture(display));
     let image = await timed(timings, 'prepare', () => prepareImage(frame, this.profile.image));
     // Encoded once per screenshot: the event, the history and the request all share this string.
-    let imageInput: ImageInput = { mime: image.mime, base64: image.data.toString('base64') };
+    let imageInput: ImageInput = this.modelInput(1, frame, image);
 
     for (let step = 1; step <= this.settings.maxSteps; step++) {
       this.control.checkStopped();
@@ -196,11 +201,19 @@ export class AgentRun {
       const imageSize = { width: image.width, height: image.height };
       const target: StepTarget = { display: shown, space: this.profile.coordinates, imageSize };
 
-      const reply = await this.conversation.ask(step, target.imageSize, timings);
+      const asked = await this.conversation.ask(step, target.imageSize, timings);
+      const { reply, error } = await this.answerZooms(step, asked, target, timings);
       if (!reply) {
-        return this.finish('error', `the model gave ${this.settings.maxInvalidReplies + 1} invalid replies in a row`);
+        return this.finish('error', error ?? `the model gave ${this.settings.maxInvalidReplies + 1} invalid replies in a row`);
       }
 
+      if (reply.calls.length === 0) {
+        // Only a profile whose replies without a call are its final answer gets here (replyWithoutCall: answer).
+        const found = finalAnswer(reply.text, this.profile);
+        this.control.emit({ type: 'answer', step, text: found.answer, ...(found.note ? { note: found.note } : {}) });
+        this.control.emit({ type: 'timings', step, timings });
+        return this.finish('answered', found.answer, { answer: found.answer });
+      }
       const outcome = await this.act(step, reply, target, frame, screenHash, timings);
       if (outcome.end) {
         this.control.emit({ type: 'timings', step, timings });
@@ -210,12 +223,70 @@ export class AgentRun {
       const next = await timed(timings, 'prepare', () => prepareImage(frame, this.profile.image));
       this.control.emit({ type: 'timings', step, timings });
       timings = {};
-      const nextInput = { mime: next.mime, base64: next.data.toString('base64') };
+      const nextInput = this.modelInput(step + 1, frame, next);
       this.conversation.addResults(outcome.results, nextInput);
       image = next;
       imageInput = nextInput;
     }
     return this.finish('max-steps', `stopped after the maximum of ${this.settings.maxSteps} steps without finishing`);
+  }
+
+  /** A screenshot as the history takes it: encoded once, with its capture kept while the model can zoom into it. */
+  private modelInput(step: number, frame: Frame, image: ModelImage): ImageInput {
+    const input: ImageInput = { mime: image.mime, base64: image.data.toString('base64') };
+    if (!this.profile.extraTools.includes('image_zoom_in_tool')) return input;
+    return { ...input, source: screenshotSource(step, frame, { width: image.width, height: image.height }) };
+  }
+
+  /**
+   * Answer the reply's zooms and ask again, until a reply without zooms (the one the step acts on). Zooms past
+   * `limits.zoomsPerStep` are refused; replies in which no zoom could be answered count as invalid replies, so the
+   * rounds end within the retry budget.
+   */
+  private async answerZooms(
+    step: number,
+    first: ValidReply | null,
+    target: StepTarget,
+    timings: Timings,
+  ): Promise<{ reply: ValidReply | null; error?: string }> {
+    const control = this.control;
+    const limit = this.profile.limits.zoomsPerStep;
+    let reply = first;
+    let zooms = 0;
+    let round = 1;
+    let fruitless = 0;
+    while (reply && reply.calls.some(isZoomCall)) {
+      const visible = this.conversation.visibleImages();
+      const answered: Array<{ result: CallResult; event: ZoomEvent | null }> = [];
+      for (const call of reply.calls) {
+        // Pause holds and stop ends the step here too: zooms are quick, but a step may have several rounds.
+        await control.pauseGate();
+        if (!isZoomCall(call)) {
+          const text = 'Not performed: this reply also zoomed in, so it was chosen before you saw the crop; look at the crop, then call again.';
+          answered.push({ result: { callId: call.id, name: call.name, text }, event: null });
+        } else if (zooms >= limit) {
+          answered.push(refusedZoom(call, step, `at most ${limit} zooms per step; act on what you have seen`));
+        } else {
+          const zoom = await timed(timings, 'prepare', () => answerZoom(call, { step, profile: this.profile, visible, recorder: this.deps.recorder }));
+          // Only answered zooms count towards the limit; refused ones are bounded as fruitless replies below.
+          if (zoom.result.image) zooms++;
+          answered.push(zoom);
+        }
+      }
+      control.checkStopped();
+      const indices = this.conversation.addResults(answered.map((a) => a.result), null);
+      answered.forEach(({ event }, i) => {
+        if (!event) return;
+        control.emit(event.crop ? { ...event, crop: { ...event.crop, index: indices[i] ?? -1 } } : event);
+      });
+      if (answered.some((a) => a.result.image)) fruitless = 0;
+      else if (++fruitless > this.settings.maxInvalidReplies) {
+        return { reply: null, error: `the model asked ${fruitless} times in a row for zooms that could not be answered` };
+      }
+      round++;
+      reply = await this.conversation.ask(step, target.imageSize, timings, round);
+    }
+    return { reply };
   }
 
   private observe(step: number, display: Display, frame: Frame, image: ModelImage, input: ImageInput): void {
@@ -258,8 +329,11 @@ export class AgentRun {
         return { results, end: this.finish(ok ? 'success' : 'failure', ok ? 'the model reports the task done' : 'the model gave up') };
       }
       if (action.action === 'answer') {
-        control.emit({ type: 'answer', step, text: action.text });
-        return { results, end: this.finish('answered', action.text, { answer: action.text }) };
+        // The answer where the profile puts it (the last \boxed{} for CapCurriculum-style models).
+        const found = finalAnswer(action.text, this.profile);
+        const shown = found.answer === action.text ? {} : { raw: action.text };
+        control.emit({ type: 'answer', step, text: found.answer, ...shown, ...(found.note ? { note: found.note } : {}) });
+        return { results, end: this.finish('answered', found.answer, { answer: found.answer }) };
       }
 
       const riskContext = await riskContextFor(

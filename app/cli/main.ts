@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   parse: async () => (await import('./parse')).registerParse,
   check: async () => (await import('./check')).registerCheck,
   report: async () => (await import('./report')).registerReport,
+  ask: async () => (await import('./ask')).registerAsk,
   replay: async () => (await import('./replay')).registerReplay,
   export: async () => (await import('./export')).registerExport,
   tasks: async () => (await import('./tasks')).registerTasks,

@@ -20,6 +20,8 @@ export interface ModelFlags {
   apiKey?: string;
   apiKeyFile?: string;
   profile?: string;
+  /** `--zoom` (true) or `--zoom N` (zooms per step). */
+  zoom?: boolean | number;
   config?: string;
 }
 
@@ -43,6 +45,7 @@ export function addModelOptions(command: Command): Command {
     .option('--api-key-file <file>', 'read the API key from this file (or set DESKPILOT_API_KEY; never recorded)')
     .option('--api-key <key>', 'API key on the command line: visible to other users in ps; prefer --api-key-file')
     .option('--profile <id>', 'model profile: qwen3-vl, qwen3-vl-thinking, qwen3-vl-interleaved, qwen2.5-vl, qwen3-vl-mobile, ... (env DESKPILOT_PROFILE; default qwen3-vl, on a phone qwen3-vl-mobile)')
+    .option('--zoom [n]', 'offer image_zoom_in_tool: the model may zoom into the screen before it acts, at most n times per step (default 3)', intFlag('--zoom'))
     .option('--config <file>', 'settings file (JSON; default ~/.config/deskpilot/config.json, env DESKPILOT_CONFIG)');
 }
 
@@ -101,6 +104,7 @@ export function settingsFromFlags(
       apiKey: apiKeyFromFlags(flags),
       profile: flags.profile,
       device: flags.device,
+      zoom: flags.zoom,
       approve: flags.approve,
       maxSteps: flags.maxSteps,
       display: flags.display,

@@ -24,8 +24,10 @@ import { spaceExtent, type Size } from '../screen/geometry';
 
 export const TOOL_NAMES: readonly ToolName[] = ['computer_use', 'mobile_use', 'image_zoom_in_tool'];
 
-/** The zoom tool's boxes are always on the 0..1000 grid: its description says so whatever the profile. */
-const ZOOM_GRID = 1000;
+/** The grid the zoom tool's boxes are on: the profile's grid, which its description states (tools.ts). */
+function zoomGrid(profile: Profile): number {
+  return profile.coordinates.kind === 'grid' ? profile.coordinates.size : 1000;
+}
 
 export type ValidatedArgs = ComputerAction | MobileAction | ZoomInArgs;
 export type CallCheck = { ok: true; name: ToolName; arguments: ValidatedArgs } | { ok: false; error: string };
@@ -193,12 +195,18 @@ export function checkCall(
   const toolName = tool as ToolName;
   if (!offered.includes(toolName)) {
     const others = profilesOffering(toolName);
-    const hint = others.length > 0 ? `; a model that calls ${toolName} needs a profile such as ${others.join(' or ')}` : '';
+    // The zoom tool is an option of any grid profile (`:zoom`, --zoom), not a profile of its own.
+    const hint =
+      toolName === 'image_zoom_in_tool' && profile.coordinates.kind === 'grid'
+        ? `; turn zooming on with --zoom or the profile ${profile.id}:zoom`
+        : others.length > 0
+          ? `; a model that calls ${toolName} needs a profile such as ${others.join(' or ')}`
+          : '';
     return fail(`${where} uses tool ${toolName}, which profile "${profile.id}" does not offer (it offers ${offered.join(', ')})${hint}`);
   }
   if (!isPlainObject(rawArgs)) return fail(`${where} (${toolName}): arguments must be a JSON object, got ${show(rawArgs)}`);
 
-  if (toolName === 'image_zoom_in_tool') return checkZoom(where, rawArgs);
+  if (toolName === 'image_zoom_in_tool') return checkZoom(where, rawArgs, zoomGrid(profile));
 
   const actions: readonly string[] = toolName === 'computer_use' ? COMPUTER_USE_ACTIONS : MOBILE_USE_ACTIONS;
   const rawAction = rawArgs.action;
@@ -267,17 +275,17 @@ export function checkCall(
   return { ok: true, name: toolName, arguments: result.data };
 }
 
-function checkZoom(where: string, rawArgs: Plain): CallCheck {
+function checkZoom(where: string, rawArgs: Plain, grid: number): CallCheck {
   const label = `${where} (image_zoom_in_tool)`;
   const args: Plain = { ...rawArgs };
-  if (args.bbox_2d === undefined) return { ok: false, error: `${label}: "bbox_2d" is missing; it must be [x1, y1, x2, y2] in 0..${ZOOM_GRID}` };
+  if (args.bbox_2d === undefined) return { ok: false, error: `${label}: "bbox_2d" is missing; it must be [x1, y1, x2, y2] in 0..${grid}` };
   const nums = toNumbers(args.bbox_2d, 4);
   if (!nums) {
-    return { ok: false, error: `${label}: bbox_2d ${show(args.bbox_2d)} must be four numbers [x1, y1, x2, y2] in 0..${ZOOM_GRID}` };
+    return { ok: false, error: `${label}: bbox_2d ${show(args.bbox_2d)} must be four numbers [x1, y1, x2, y2] in 0..${grid}` };
   }
   const [x1, y1, x2, y2] = nums as [number, number, number, number];
-  if ([x1, y1, x2, y2].some((n) => n < 0 || n > ZOOM_GRID)) {
-    return { ok: false, error: `${label}: bbox_2d [${x1}, ${y1}, ${x2}, ${y2}] is outside the 0..${ZOOM_GRID} grid` };
+  if ([x1, y1, x2, y2].some((n) => n < 0 || n > grid)) {
+    return { ok: false, error: `${label}: bbox_2d [${x1}, ${y1}, ${x2}, ${y2}] is outside the 0..${grid} grid` };
   }
   if (x2 <= x1 || y2 <= y1) {
     return { ok: false, error: `${label}: bbox_2d [${x1}, ${y1}, ${x2}, ${y2}] is empty or inverted; x2 must exceed x1 and y2 exceed y1` };

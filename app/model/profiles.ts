@@ -1,6 +1,11 @@
 /**
  * Model profiles: everything that differs between the models we drive - which tool they were trained on, how they
- * express coordinates, how screenshots are sized and encoded for them, how history is kept, sampling defaults.
+ * express coordinates, how screenshots are sized and encoded for them, how history is sent, where the final answer
+ * is, sampling defaults.
+ *
+ * Options after a colon change a built-in profile for one run: `grid=N` (the coordinate grid), `zoom` or `zoom=N`
+ * (offer image_zoom_in_tool, at most N zooms per step). Settings reach the same option (`zoom`):
+ * profileForSettings() is the one place that turns settings into the profile a run uses.
  */
 import { z } from 'zod';
 import type { ImageSpec } from '../screen/smart-resize';
@@ -20,10 +25,21 @@ export const LimitsSchema = z.object({
    * `npm run bench -- --only risk`), so a stop always takes effect within 100 ms.
    */
   typeChars: z.number().int().positive().default(65536),
+  /**
+   * Most image_zoom_in_tool calls answered in one step (profiles that offer the tool). Zooms past it are answered
+   * with an error; a reply made only of refused zooms counts as an invalid reply.
+   */
+  zoomsPerStep: z.number().int().positive().default(3),
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant.';
-export const DEFAULT_LIMITS: Limits = { callsPerReply: 5, replyBytes: 1024 * 1024, typeChars: 65536 };
+export const DEFAULT_LIMITS: Limits = { callsPerReply: 5, replyBytes: 1024 * 1024, typeChars: 65536, zoomsPerStep: 3 };
+
+/**
+ * The smallest crop a zoom sends, in pixels (256 visual tokens of 32x32): a small box is enlarged to at least this,
+ * so a tiny icon is seen at several times its size; a big box is sent at its own pixels (never fewer).
+ */
+export const ZOOM_MIN_PIXELS = 256 * 32 * 32;
 
 export const ProfileSchema = z.object({
   id: z.string().min(1),
@@ -44,6 +60,8 @@ export const ProfileSchema = z.object({
     format: z.enum(['png', 'jpeg', 'webp']),
     /** 1-100, for jpeg and webp. */
     quality: z.number().int().min(1).max(100),
+    /** The fewest pixels a zoom crop is sent with (it is enlarged to this); see ZOOM_MIN_PIXELS. */
+    zoomMinPixels: z.number().int().positive().default(ZOOM_MIN_PIXELS),
   }) satisfies z.ZodType<ImageSpec>,
   /**
    * The system prompt the model was trained with, before the tools (prompt mode) and the person's own
@@ -54,21 +72,31 @@ export const ProfileSchema = z.object({
   thinking: z.boolean(),
   history: z.object({
     /**
-     * `screenshots`: each step is a new user turn with the latest screenshots; older steps become text lines.
-     * `interleaved`: the steps are assistant tool calls answered by tool responses (with the new screenshot), and
-     * each call's reasoning is passed back with it (interleaved-thinking models, seed 000).
+     * `tool-turns`, the one strategy (agent/history.ts): the conversation grows by turns - each reply as an
+     * assistant turn with its tool calls, each call answered by a tool response (the last one with the next
+     * screenshot, a zoom's with its crop); the request prefix stays the same from step to step.
      */
-    strategy: z.enum(['screenshots', 'interleaved']),
+    strategy: z.literal('tool-turns'),
     /**
-     * How many of the latest screenshots are sent as images, at least; older ones are dropped in batches once more
-     * than `maxImages` (default 2 x images) would be sent, so the request prefix stays cacheable (agent/history.ts).
-     * The server must accept maxImages images per request (vLLM: --limit-mm-per-prompt '{"image": 6}').
+     * How many of the latest images (screenshots and zoom crops) are sent, at least; older ones are dropped in
+     * batches once more than `maxImages` (default 2 x images) would be sent, so the request prefix stays cacheable
+     * (agent/history.ts). The server must accept maxImages images per request (vLLM: --limit-mm-per-prompt).
      */
     images: z.number().int().min(1),
     maxImages: z.number().int().min(1).optional(),
-    /** Whether the reasoning of earlier steps is sent back. */
+    /** Whether the reasoning of earlier steps is sent back (interleaved-thinking models need it, seed 000). */
     keepThinking: z.boolean(),
   }),
+  /**
+   * Where the final answer is in a reply: the whole text (`plain`), or the last `\boxed{...}` (`boxed`,
+   * CapCurriculum-style models, seed 004; app/model/answer.ts). `deskpilot ask` and the agent's `answer` action read it so.
+   */
+  answer: z.enum(['plain', 'boxed']).default('plain'),
+  /**
+   * A reply without any tool call: `invalid` (the model is told to call a tool) or `answer` (the model has finished:
+   * its text is the answer; interleaved-thinking models end a task that way, seed 000).
+   */
+  replyWithoutCall: z.enum(['invalid', 'answer']).default('invalid'),
   sampling: z.object({
     temperature: z.number().min(0).max(2),
     topP: z.number().gt(0).max(1),
@@ -80,6 +108,17 @@ export type Profile = z.infer<typeof ProfileSchema>;
 export type ProfileInput = z.input<typeof ProfileSchema>;
 
 const QWEN3_IMAGE = { factor: 32, minPixels: 4 * 32 * 32, maxPixels: 16384 * 32 * 32, format: 'png', quality: 90 } as const;
+const TOOL_TURNS = { strategy: 'tool-turns', images: 3, keepThinking: false } as const;
+
+/**
+ * The system prompt of the VLM-CapCurriculum model card (seed 004), word for word. The copy of the card in
+ * ../shared/seeds lost its `<think> </think>` tags when its HTML was stripped ("enclosed within tags ... i.e.
+ * reasoning here \boxed{...}"); they are restored here and nothing else is changed.
+ */
+export const CAPCURRICULUM_SYSTEM_PROMPT =
+  'You FIRST think about the reasoning process as an internal monologue and then provide the final answer. ' +
+  'The reasoning process MUST BE enclosed within <think> </think> tags. The final answer MUST BE put in \\boxed{}. ' +
+  'i.e. <think> reasoning here </think> \\boxed{final answer here}';
 
 const BUILT_IN: ProfileInput[] = [
   {
@@ -89,7 +128,7 @@ const BUILT_IN: ProfileInput[] = [
     coordinates: { kind: 'grid', size: 1000 },
     image: QWEN3_IMAGE,
     thinking: false,
-    history: { strategy: 'screenshots', images: 3, keepThinking: false },
+    history: TOOL_TURNS,
     sampling: { temperature: 0, topP: 1, maxTokens: 2048 },
   },
   {
@@ -99,17 +138,20 @@ const BUILT_IN: ProfileInput[] = [
     coordinates: { kind: 'grid', size: 1000 },
     image: QWEN3_IMAGE,
     thinking: true,
-    history: { strategy: 'screenshots', images: 3, keepThinking: false },
+    history: TOOL_TURNS,
     sampling: { temperature: 0.6, topP: 0.95, maxTokens: 8192 },
   },
   {
+    // Seed 000: reasoning before every call, several calls per reply, the reasoning of earlier calls passed back;
+    // a reply without a call means the model has finished.
     id: 'qwen3-vl-interleaved',
     label: 'Qwen3-VL Interleave-Thinking (several calls per turn, reasoning passed back)',
     tool: 'computer_use',
     coordinates: { kind: 'grid', size: 1000 },
     image: QWEN3_IMAGE,
     thinking: true,
-    history: { strategy: 'interleaved', images: 3, keepThinking: true },
+    history: { strategy: 'tool-turns', images: 3, keepThinking: true },
+    replyWithoutCall: 'answer',
     sampling: { temperature: 0.6, topP: 0.95, maxTokens: 8192 },
   },
   {
@@ -119,7 +161,7 @@ const BUILT_IN: ProfileInput[] = [
     coordinates: { kind: 'grid', size: 999 },
     image: QWEN3_IMAGE,
     thinking: true,
-    history: { strategy: 'screenshots', images: 3, keepThinking: false },
+    history: TOOL_TURNS,
     sampling: { temperature: 0, topP: 1, maxTokens: 4096 },
   },
   {
@@ -129,7 +171,7 @@ const BUILT_IN: ProfileInput[] = [
     coordinates: { kind: 'absolute' },
     image: { factor: 28, minPixels: 3136, maxPixels: 12845056, format: 'png', quality: 90 },
     thinking: false,
-    history: { strategy: 'screenshots', images: 3, keepThinking: false },
+    history: TOOL_TURNS,
     sampling: { temperature: 0, topP: 1, maxTokens: 2048 },
   },
   {
@@ -140,17 +182,41 @@ const BUILT_IN: ProfileInput[] = [
     coordinates: { kind: 'absolute' },
     image: { factor: 28, minPixels: 3136, maxPixels: 12845056, format: 'png', quality: 90 },
     thinking: false,
-    history: { strategy: 'screenshots', images: 3, keepThinking: false },
+    history: TOOL_TURNS,
     sampling: { temperature: 0, topP: 1, maxTokens: 2048 },
+  },
+  {
+    // Seed 004: a perception-first model that answers questions about an image; the model writes its own <think>.
+    id: 'capcurriculum',
+    label: 'VLM-CapCurriculum (Qwen3-VL-8B-Staged): reasoning in <think>, the final answer in \\boxed{}',
+    tool: 'computer_use',
+    coordinates: { kind: 'grid', size: 1000 },
+    image: QWEN3_IMAGE,
+    systemPrompt: CAPCURRICULUM_SYSTEM_PROMPT,
+    thinking: false,
+    history: TOOL_TURNS,
+    answer: 'boxed',
+    sampling: { temperature: 0, topP: 1, maxTokens: 4096 },
   },
 ];
 
 export const PROFILES: ReadonlyMap<string, Profile> = new Map(BUILT_IN.map((p) => [p.id, ProfileSchema.parse(p)]));
 export const DEFAULT_PROFILE_ID = 'qwen3-vl';
 
+const OPTION_HELP = 'options are grid=N, zoom and zoom=N';
+
+/** Offer image_zoom_in_tool, with at most `perStep` zooms per step (the profile's limit when not given). */
+function withZoom(profile: Profile, perStep: number | undefined, spec: string): Profile {
+  if (profile.coordinates.kind !== 'grid') {
+    throw new Error(`"${spec}": zoom needs a profile whose model points on a grid; ${profile.id} points in pixels of the screenshot`);
+  }
+  const extraTools = profile.extraTools.includes('image_zoom_in_tool') ? profile.extraTools : [...profile.extraTools, 'image_zoom_in_tool' as const];
+  return { ...profile, extraTools, limits: { ...profile.limits, zoomsPerStep: perStep ?? profile.limits.zoomsPerStep } };
+}
+
 /**
- * Look a profile up by id. `grid=N` after a colon overrides the grid size, e.g. `qwen3-vl:grid=999` (OSWorld's
- * Qwen3-VL agent divides by 999).
+ * Look a profile up by id, with options after colons: `grid=N` overrides the grid size (e.g. `qwen3-vl:grid=999`),
+ * `zoom` / `zoom=N` offers image_zoom_in_tool (N zooms per step, default 3). The profile's id is the whole spec.
  */
 export function getProfile(spec: string = DEFAULT_PROFILE_ID): Profile {
   const [id = '', ...options] = spec.split(':');
@@ -159,10 +225,41 @@ export function getProfile(spec: string = DEFAULT_PROFILE_ID): Profile {
     throw new Error(`unknown profile "${id}"; known profiles: ${[...PROFILES.keys()].join(', ')}`);
   }
   let profile: Profile = base;
+  let zoom: { perStep: number | undefined } | null = null;
   for (const option of options) {
-    const match = /^grid=(\d+)$/.exec(option);
-    if (!match) throw new Error(`unknown profile option "${option}" in "${spec}"; the only option is grid=N`);
-    profile = { ...profile, id: spec, coordinates: { kind: 'grid', size: Number(match[1]) } };
+    const grid = /^grid=(\d+)$/.exec(option);
+    const zoomOption = /^zoom(?:=(\d+))?$/.exec(option);
+    if (grid) {
+      const size = Number(grid[1]);
+      if (size < 1) throw new Error(`"${spec}": grid=${grid[1]} must be at least 1`);
+      profile = { ...profile, coordinates: { kind: 'grid', size } };
+    } else if (zoomOption) {
+      const perStep = zoomOption[1] === undefined ? undefined : Number(zoomOption[1]);
+      if (perStep !== undefined && (perStep < 1 || perStep > 20)) throw new Error(`"${spec}": zoom=${zoomOption[1]} must be 1 to 20 zooms per step`);
+      zoom = { perStep };
+    } else {
+      throw new Error(`unknown profile option "${option}" in "${spec}"; ${OPTION_HELP}`);
+    }
   }
-  return profile;
+  // Zoom last: it checks the coordinates the other options chose.
+  if (zoom) profile = withZoom(profile, zoom.perStep, spec);
+  return options.length > 0 ? { ...profile, id: spec } : profile;
+}
+
+/** What of the settings decides the profile. */
+export interface ProfileSettings {
+  profile?: string;
+  /** Offer image_zoom_in_tool: true (the profile's zooms per step) or the number of zooms per step. */
+  zoom?: boolean | number;
+}
+
+/** The profile a run uses: `profile` with `zoom` from the settings applied (as the `:zoom` suffix would). */
+export function profileForSettings(settings: ProfileSettings): Profile {
+  const zoom = settings.zoom ?? false;
+  const spec = settings.profile ?? DEFAULT_PROFILE_ID;
+  const profile = getProfile(spec);
+  if (zoom === false) return profile;
+  const perStep = zoom === true ? undefined : zoom;
+  const zoomed = withZoom(profile, perStep, spec);
+  return { ...zoomed, id: `${spec}${spec.includes(':zoom') ? '' : perStep === undefined ? ':zoom' : `:zoom=${perStep}`}` };
 }

@@ -115,7 +115,7 @@ export function toolsForProfile(profile: Profile, imageSize: Size): FunctionTool
   const screen = screenTextSize(profile, imageSize);
   const main = profile.tool === 'mobile_use' ? mobileUseTool(screen) : computerUseTool(screen);
   const extra = profile.extraTools.map((name) => {
-    if (name === 'image_zoom_in_tool') return imageZoomInTool();
+    if (name === 'image_zoom_in_tool') return imageZoomInTool(screen);
     throw new Error(`profile ${profile.id} asks for an unknown extra tool "${String(name)}"`);
   });
   return [main, ...extra];

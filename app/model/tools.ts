@@ -156,8 +156,12 @@ export function mobileUseTool(screen: ScreenText): FunctionTool {
   };
 }
 
-/** The report's tool-augmented perception tool (appendix B.9): crop a region of an earlier image and look again. */
-export function imageZoomInTool(): FunctionTool {
+/**
+ * The report's tool-augmented perception tool (seed 003, appendix B.9): crop a region of an image the model was
+ * sent and look again. The box is on the profile's grid, which the description states (`screen` is that grid, as
+ * in the computer_use text); the answer is the enlarged crop (agent/zoom.ts).
+ */
+export function imageZoomInTool(screen: ScreenText = { width: 1000, height: 1000 }): FunctionTool {
   return {
     type: 'function',
     function: {
@@ -172,8 +176,7 @@ export function imageZoomInTool(): FunctionTool {
             items: { type: 'number' },
             minItems: 4,
             maxItems: 4,
-            description:
-              'The bounding box of the region to zoom in, as [x1, y1, x2, y2], where (x1, y1) is the top-left corner and (x2, y2) is the bottom-right corner, and the values of x1, y1, x2, y2 are all normalized to the range 0-1000.',
+            description: `The bounding box of the region to zoom in, as [x1, y1, x2, y2], where (x1, y1) is the top-left corner and (x2, y2) is the bottom-right corner, and the values of x1, y1, x2, y2 are all normalized to the range 0-${screen.width}.`,
           },
           label: { type: 'string', description: 'The name or label of the object in the specified bounding box (optional).' },
           img_idx: { type: 'number', description: 'The index of the zoomed-in image (starting from 0)' },

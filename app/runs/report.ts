@@ -27,6 +27,8 @@ interface StepView {
   actions: Map<string, EventOf<'action'>>;
   answer?: string;
   loops: EventOf<'loop-detected'>[];
+  /** image_zoom_in_tool calls answered (or refused) in the step. */
+  zooms: EventOf<'zoom'>[];
   timings?: Timings;
 }
 
@@ -49,7 +51,7 @@ function groupSteps(events: RunEvent[]): StepView[] {
   const view = (step: number): StepView => {
     let s = steps.get(step);
     if (!s) {
-      s = { step, requests: 0, retries: [], reasoningDeltas: '', feedback: [], notices: [], proposals: [], decisions: new Map(), actions: new Map(), loops: [] };
+      s = { step, requests: 0, retries: [], reasoningDeltas: '', feedback: [], notices: [], proposals: [], decisions: new Map(), actions: new Map(), loops: [], zooms: [] };
       steps.set(step, s);
     }
     return s;
@@ -99,6 +101,9 @@ function groupSteps(events: RunEvent[]): StepView[] {
         break;
       case 'loop-detected':
         view(event.step).loops.push(event);
+        break;
+      case 'zoom':
+        view(event.step).zooms.push(event);
         break;
       case 'timings':
         view(event.step).timings = { ...view(event.step).timings, ...event.timings };
@@ -187,14 +192,42 @@ function renderScreenshot(dir: string, step: StepView, space: CoordinateSpace | 
       );
     })
     .join('');
+  // The regions the model zoomed into on this screenshot, numbered as in the step's Zooms.
+  const boxes = step.zooms
+    .map((zoom, i) => {
+      if (!zoom.on || zoom.on.step !== step.step) return '';
+      const { x, y, width: w, height: h } = zoom.on.box;
+      return (
+        `<g class="zoom"><rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}"/>` +
+        `<text x="${x.toFixed(1)}" y="${(y - r * 0.4).toFixed(1)}" font-size="${r * 1.6}">Z${i + 1}</text></g>`
+      );
+    })
+    .join('');
   return (
     `<figure><svg viewBox="0 0 ${width} ${height}" role="img" aria-label="Screenshot of step ${step.step}">` +
     `<defs><marker id="arrow-${step.step}" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="4" markerHeight="4" orient="auto-start-reverse">` +
     `<path d="M0 0L10 5L0 10z" fill="#e0245e"/></marker></defs>` +
-    `<image href="${url}" width="${width}" height="${height}"/>${markers}</svg>` +
+    `<image href="${url}" width="${width}" height="${height}"/>${boxes}${markers}</svg>` +
     `<figcaption>${width}×${height} sent to the model (captured ${obs.source.width}×${obs.source.height} on ` +
     `${escapeHtml(obs.display.name)} at ${fmtPoint(obs.display.bounds)}, scale ${obs.display.scaleFactor})</figcaption></figure>`
   );
+}
+
+/** The step's zooms: each crop as the model was sent it, with its box (drawn on the screenshot as Z1, Z2, ...). */
+function renderZooms(dir: string, step: StepView): string {
+  if (step.zooms.length === 0) return '';
+  const items = step.zooms.map((zoom, i) => {
+    const what = `Z${i + 1}: [${zoom.bbox.join(', ')}] of image ${zoom.imageIndex}${zoom.label ? ` (${escapeHtml(zoom.label)})` : ''}`;
+    if (!zoom.ok || !zoom.crop) return `<li><span class="bad">${what}: not done</span> – ${escapeHtml(zoom.error ?? 'no crop')}</li>`;
+    const image = imageDataUrl(dir, zoom.crop);
+    const shown =
+      'problem' in image
+        ? `<p class="problem">${escapeHtml(image.problem)}</p>`
+        : `<img class="crop" src="${escapeHtml(image.url)}" width="${zoom.crop.width}" height="${zoom.crop.height}" alt="Zoom ${i + 1} of step ${step.step}">`;
+    const screen = zoom.screen ? ` · screen ${fmtPoint(zoom.screen)} ${Math.round(zoom.screen.width)}×${Math.round(zoom.screen.height)}` : '';
+    return `<li>${what}${screen} · sent ${zoom.crop.width}×${zoom.crop.height}${shown}</li>`;
+  });
+  return `<h3>Zooms</h3><ul class="zooms">${items.join('')}</ul>`;
 }
 
 function pre(text: string, cls = ''): string {
@@ -266,6 +299,7 @@ function renderStep(dir: string, step: StepView, space: CoordinateSpace | null):
   } else if (step.requests > 0) {
     parts.push('<p class="problem">The model had not replied when the record ends.</p>');
   }
+  parts.push(renderZooms(dir, step));
   for (const error of step.reply?.errors ?? []) parts.push(`<p class="problem">Reply error: ${escapeHtml(error)}</p>`);
   for (const retry of step.retries) parts.push(`<p class="warn">Retry ${retry.attempt}: ${escapeHtml(retry.error)}</p>`);
   for (const message of step.notices) parts.push(`<p class="muted">Note: ${escapeHtml(message)}</p>`);
@@ -295,6 +329,8 @@ figure{margin:0}svg{width:100%;height:auto;border:1px solid #ccd;display:block}f
 .mark circle{fill:none;stroke-width:5}.mark line{stroke-width:2.5}.mark text{font-weight:bold;paint-order:stroke;stroke:#fff;stroke-width:4px}
 .mark.done circle,.mark.done line{stroke:#e0245e}.mark.done text{fill:#e0245e}
 .mark.skipped circle,.mark.skipped line{stroke:#778;stroke-dasharray:6 4}.mark.skipped text{fill:#778}
+.zoom rect{fill:none;stroke:#f0a020;stroke-width:4}.zoom text{fill:#f0a020;font-weight:bold;paint-order:stroke;stroke:#fff;stroke-width:4px}
+.zooms{padding-left:18px}.crop{display:block;max-width:100%;height:auto;border:1px solid #ccd;margin:4px 0}
 pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f9;padding:8px;border-radius:4px;margin:0;max-height:480px;overflow:auto}
 pre.reasoning{background:#fbf8ef}
 table{border-collapse:collapse;width:100%;margin-top:10px}td,th{border-top:1px solid #e3e5ea;padding:6px 8px;text-align:left;vertical-align:top}

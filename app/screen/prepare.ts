@@ -204,3 +204,9 @@ export function frameDifference(a: RawImage, b: RawImage, options: DifferenceOpt
   }
   return looked === 0 ? 0 : changed / looked;
 }
+
+/** An image file (PNG, JPEG, WebP, GIF, TIFF: what sharp reads) as raw RGB pixels, like a capture. */
+export async function decodeImageFile(file: Buffer): Promise<RawImage> {
+  const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: 3, data };
+}

@@ -31,9 +31,9 @@ describe('text per type action', () => {
 });
 
 describe('calls per reply', () => {
-  it('every built-in profile allows 5 calls per reply and 1 MiB of text', () => {
-    expect(DEFAULT_LIMITS).toEqual({ callsPerReply: 5, replyBytes: 1024 * 1024, typeChars: 65536 });
-    for (const id of ['qwen3-vl', 'qwen3-vl-thinking', 'qwen3-vl-interleaved', 'qwen3-vl-mobile', 'qwen2.5-vl', 'qwen2.5-vl-mobile']) {
+  it('every built-in profile allows 5 calls per reply , 1 MiB of text and 3 zooms per step', () => {
+    expect(DEFAULT_LIMITS).toEqual({ callsPerReply: 5, replyBytes: 1024 * 1024, typeChars: 65536, zoomsPerStep: 3 });
+    for (const id of ['qwen3-vl', 'qwen3-vl-thinking', 'qwen3-vl-interleaved', 'qwen3-vl-mobile', 'qwen2.5-vl', 'qwen2.5-vl-mobile', 'capcurriculum']) {
       expect(getProfile(id).limits).toEqual(DEFAULT_LIMITS);
     }
   });
