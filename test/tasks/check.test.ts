@@ -1,12 +1,13 @@
 /**
  * `tasks check`: static support and this machine's readiness told apart, over the published task files in the
- * fixtures (and the published test_all.json index, whose other task files are not here: reported as missing).
+ * fixtures: all 369 of the published test_all.json index.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { aptCommands, missingAppPackages } from '../../app/tasks/app-packages';
 import { checkTask, checkTasks, installCommand, toolsOf } from '../../app/tasks/check';
-import { cli, EXAMPLES, FIXTURES, loadFixture } from './helpers';
+import { cli, EXAMPLES, FIXTURES, loadFixture, tempDir } from './helpers';
 
 const TEST_ALL = path.join(FIXTURES, 'test_all.json');
 
@@ -38,14 +39,26 @@ describe('tasks check', () => {
     expect(report.total.missingFiles).toBe(0);
   });
 
-  it('over the published index, task files that are not there are counted apart, per domain', async () => {
+  it('over the published index: every task file is there, and 345 of 369 tasks are scorable locally (issues 13-14)', async () => {
     const report = await checkTasks(TEST_ALL, { examplesDir: EXAMPLES, backend: 'local', lookup: () => true });
-    expect(report.total.tasks).toBe(369);
-    const chrome = report.domains.find((d) => d.domain === 'chrome')!;
-    expect(chrome).toMatchObject({ tasks: 46, supported: 4, ready: 4 });
-    expect(chrome.missingFiles).toBe(46 - 4);
-    expect(report.tasks.filter((t) => t.status === 'missing-file')).toHaveLength(report.total.missingFiles);
-    expect(report.total.supported + report.total.missingFiles + report.total.invalid + report.tasks.filter((t) => t.status === 'unsupported').length).toBe(369);
+    expect(report.total).toMatchObject({ tasks: 369, missingFiles: 0, invalid: 0, supported: 345 });
+    const scorable = Object.fromEntries(report.domains.map((d) => [d.domain, d.supported]));
+    expect(scorable).toEqual({
+      chrome: 45, gimp: 26, libreoffice_calc: 47, libreoffice_impress: 45, libreoffice_writer: 23,
+      multi_apps: 85, os: 24, thunderbird: 14, vlc: 14, vs_code: 22,
+    });
+    const osworld = await checkTasks(TEST_ALL, { examplesDir: EXAMPLES, backend: 'osworld' });
+    expect(osworld.total.supported).toBe(347); // + the two wallpaper tasks the guest server can read
+  });
+
+  it('task files that are not there are counted apart, per domain', async () => {
+    const dir = await tempDir('index');
+    const index = path.join(dir, 'index.json');
+    await writeFile(index, JSON.stringify({ chrome: ['2ad9387a-65d8-4e33-ad5b-7580065a27ca', 'no-such-task'], os: ['missing-too'] }));
+    const report = await checkTasks(index, { examplesDir: EXAMPLES, backend: 'local', lookup: () => true });
+    expect(report.domains.find((d) => d.domain === 'chrome')).toMatchObject({ tasks: 2, supported: 1, missingFiles: 1 });
+    expect(report.total).toMatchObject({ tasks: 3, missingFiles: 2 });
+    expect(report.tasks.filter((t) => t.status === 'missing-file').map((t) => t.id).sort()).toEqual(['missing-too', 'no-such-task']);
   });
 
   it('the CLI prints a line per task and the table; --json gives the same report', async () => {
