@@ -60,7 +60,16 @@ const FuzzyRange = z
 
 export const TableRule = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sheet_name') }).strict(),
-  z.object({ type: z.literal('sheet_data'), ...pair, precision: z.number().int().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('sheet_data'),
+      ...pair,
+      precision: z.number().int().optional(),
+      // Published libreoffice_calc/3a93cae4 sets it on sheet_data, where the reference never reads it (only its
+      // sheet_print does): accepted, and it changes the score as little as there.
+      ignore_case: z.boolean().optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('sheet_print'), ...pair, ignore_case: z.boolean().optional() }).strict(),
   z.object({ type: z.literal('sheet_fuzzy'), ...pair, rules: z.array(FuzzyRange) }).strict(),
   z.object({ type: z.literal('sparkline'), ...pair }).strict(),
