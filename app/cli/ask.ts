@@ -1,6 +1,6 @@
 /**
- * `deskpilot ask "<question>" [--image FILE | --display N] [--profile P] [--json]`: send one screenshot (or an image
- * file) and a question to the model and print its answer (app/agent/ask.ts): the answer alone on stdout, a note on
+ * `deskpilot ask "<question>" [--image FILE | --display N | --device android[:SERIAL]] [--profile P] [--json]`: send one
+ * screenshot (of this desktop or a phone; or an image file) and a question to the model and print its answer (app/agent/ask.ts): the answer alone on stdout, a note on
  * stderr when the reply was not in the profile's answer form (no \boxed{} for `capcurriculum`); `--json` prints
  * {"answer", "reasoning", "raw"} (and "note"). Exit codes: 0 answered, 2 bad input (flags, image file), 1 the model
  * or the screen failed.
@@ -8,6 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { askAboutImage } from '../agent/ask';
+import { parseDeviceSpec } from '../contract';
+import { openDevice } from '../devices/open';
 import { errorMessage } from '../base/errors';
 import { ModelClient } from '../model/client';
 import { getProfile, type Profile } from '../model/profiles';
@@ -16,11 +18,12 @@ import { listDisplays, pickDisplay } from '../screen/displays';
 import { decodeImageFile, type RawImage } from '../screen/prepare';
 import { UsageError } from './errors';
 import { MODEL_FROM_SERVER, resolveModelName } from './model-name';
-import { addModelOptions, settingsFromFlags, type ModelFlags } from './run-options';
+import { addModelOptions, DEVICE_OPTION_HELP, settingsFromFlags, type ModelFlags } from './run-options';
 import { intFlag } from '../settings';
 
 interface AskFlags extends ModelFlags {
   image?: string;
+  device?: string;
   display?: number;
   xDisplay?: string;
   json?: boolean;
@@ -38,6 +41,16 @@ async function imageFrom(flags: AskFlags, display: number): Promise<RawImage> {
       return await decodeImageFile(bytes);
     } catch (error) {
       throw new UsageError(`--image ${flags.image}: not an image this can read (PNG, JPEG, WebP, GIF, TIFF): ${errorMessage(error)}`);
+    }
+  }
+  if (flags.device !== undefined && parseDeviceSpec(flags.device).kind === 'android') {
+    const { desktop } = await openDevice(flags.device);
+    try {
+      const [screen] = await desktop.displays();
+      if (!screen) throw new Error('the phone reported no screen');
+      return await desktop.capture(screen);
+    } finally {
+      await desktop.close();
     }
   }
   const displays = await listDisplays(flags.xDisplay);
@@ -59,18 +72,27 @@ export function registerAsk(program: Command): void {
       .option('--image <file>', 'ask about this image file instead of the screen')
       .option('--display <n>', 'which monitor to capture, 0 = primary (env DESKPILOT_DISPLAY)', intFlag('--display'))
       .option('--x-display <name>', 'X11 display to capture, e.g. :1 (default: $DISPLAY)')
+      .option('--device <spec>', DEVICE_OPTION_HELP)
       .option('--json', 'print {"answer", "reasoning", "raw"} as JSON'),
   ).action(async (question: string, flags: AskFlags) => {
     if (question.trim() === '') throw new UsageError('the question is empty; write what you want to know, e.g. deskpilot ask "Which app is open?"');
-    if (flags.image !== undefined && flags.display !== undefined) throw new UsageError('give --image FILE or --display N, not both');
+    const sources = [flags.image !== undefined && '--image', flags.display !== undefined && '--display', flags.device !== undefined && '--device'].filter(Boolean);
+    if (sources.length > 1) throw new UsageError(`give one of --image FILE, --display N and --device D, not ${sources.join(' and ')}`);
+    if (flags.device !== undefined) {
+      try {
+        parseDeviceSpec(flags.device);
+      } catch (error) {
+        throw new UsageError(`--device: ${errorMessage(error)}`);
+      }
+    }
     const partial = settingsFromFlags({ ...flags, display: flags.display }, { model: MODEL_FROM_SERVER });
     let profile: Profile;
     try {
-      profile = getProfile(partial.profile);
+      profile = getProfile(partial.profile); // on a phone the mobile profile, unless one was chosen (app/settings.ts)
     } catch (error) {
       throw new UsageError(`--profile: ${errorMessage(error)}`);
     }
-    const image = await imageFrom(flags, partial.display);
+    const image = await imageFrom({ ...flags, device: partial.device }, partial.display);
     const model = await resolveModelName(partial.endpoint, partial.model, partial.apiKey);
     const client = new ModelClient({ endpoint: partial.endpoint, model, ...(partial.apiKey ? { apiKey: partial.apiKey } : {}) });
     const result = await askAboutImage(client, {

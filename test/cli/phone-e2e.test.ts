@@ -14,7 +14,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { renderReport } from '../../app/runs/report';
 import { PHONE_PALETTE, startFakeAdb, type FakeAdb, type FakeAdbOptions, type InputEvent } from '../../testkit/fake-adb';
 import { findColour } from '../../testkit/fixture-desktop/locate-colour';
-import { decodeImages, startFakeVllm, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
+import { decodeImages, startFakeVllm, textOf, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
 
 const ASCII = 'Hello, world & "friends" 100%';
 const UNICODE = '東京 ✓ café';
@@ -227,6 +227,20 @@ describe('deskpilot devices, act and capture on a phone', () => {
     const result = await deskpilot(['act', '--device', 'android', '{"action": "system_button", "button": "Home"}'], fake);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe("deskpilot: no phone is attached; connect one by USB with USB debugging on (README, 'Phones') and check `adb devices`\n");
+  });
+
+  it('ask --device android sends the phone screen to the mobile model and prints its answer', async () => {
+    const fake = await adbServer({ devices: [{ serial: 'R58M40ABCDE', model: 'Pixel 7' }] });
+    const server = await startFakeVllm({ servedModel: 'qwen3-vl-mobile-test', script: [{ content: 'The Settings app is open.' }] });
+    servers.push(server);
+    const r = await deskpilot(['ask', 'Which app is open?', '--device', 'android', '--endpoint', server.url], fake);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('The Settings app is open.\n');
+    const body = server.chatRequests()[0]!.body;
+    expect(textOf(body)).toContain('Which app is open?');
+    const [image] = await decodeImages(body);
+    expect(image!.height).toBeGreaterThan(image!.width * 2); // the 1080x2400 phone screen, resized for the model
   });
 
   it('capture writes the image the mobile model would be sent, phone-shaped', async () => {
