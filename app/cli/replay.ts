@@ -105,90 +105,97 @@ export function registerReplay(program: Command): void {
             : 'this run was recorded on a desktop (computer_use actions): replay it without --device android',
         );
       }
-      if (onPhone) {
-        await replayOnPhone(plan, loaded.denyRules, device.kind === 'android' ? device.serial : undefined, flags, approve.data, delay);
-        return;
-      }
+      const target = onPhone
+        ? await phoneTarget(device.kind === 'android' ? device.serial : undefined, flags.dryRun === true)
+        : await desktopTarget(displayId, flags.dryRun === true);
+      await replayPlan(plan, loaded.denyRules, target, !flags.dryRun && approve.data === 'ask', delay);
+    });
+}
 
-      // Displays of this desktop are needed to perform, or to show where a dry run would land on a chosen display.
-      const displays = !flags.dryRun || displayId !== undefined ? await listDisplays() : null;
-      const displayFor = (step: ReplayStep): Display =>
-        displays ? pickDisplay(displays, displayId ?? step.display.id) : step.display;
+/** Where a replay performs: this desktop or a phone (null `prepare`: a dry run, nothing is performed). */
+interface ReplayTarget {
+  /** The display a step lands on now. */
+  displayFor(step: ReplayStep): Promise<Display>;
+  /**
+   * The step's action made ready to perform on `display` (it must be this target's tool: otherwise this throws,
+   * before the person is asked), or null on a dry run.
+   */
+  prepare: ((step: ReplayStep, display: Display) => () => Promise<void>) | null;
+  /** Whether to say where a step was recorded when it lands elsewhere now (desktop runs: another display). */
+  showRecorded: boolean;
+  close(): Promise<void>;
+}
 
-      let input: InputDriver | null = null;
-      const reader = !flags.dryRun && approve.data === 'ask' ? lineReader() : null;
-      let performed = 0;
-      try {
-        for (const [i, step] of plan.entries()) {
-          const display = displayFor(step);
-          const point = targetPoint(step, display);
-          const summary = summarizeAction(step.action, point ?? undefined);
-          const recorded =
-            step.recordedScreen && point && (step.recordedScreen.x !== point.x || step.recordedScreen.y !== point.y)
-              ? ` (recorded at (${step.recordedScreen.x}, ${step.recordedScreen.y}))`
-              : '';
-          process.stdout.write(`[${i + 1}/${plan.length}] step ${step.step}: ${summary}${recorded}\n`);
-          // The same warnings the run showed (without the live window context, which a replay does not have), and
-          // the same deny rules: a blocked action is never replayed, whatever --approve says.
-          const risk = classifyRisk(step.action, { instruction: '' }, loaded.denyRules);
-          for (const reason of risk.reasons) process.stdout.write(`  ${risk.level}: ${reason}\n`);
-          if (risk.level === 'blocked') {
-            process.stdout.write('  not performed: a deny rule blocks it\n');
-            continue;
-          }
-          if (flags.dryRun) continue;
-
+async function desktopTarget(displayId: number | undefined, dryRun: boolean): Promise<ReplayTarget> {
+  // Displays of this desktop are needed to perform, or to show where a dry run would land on a chosen display.
+  const displays = !dryRun || displayId !== undefined ? await listDisplays() : null;
+  let input: InputDriver | null = null;
+  return {
+    displayFor: async (step) => (displays ? pickDisplay(displays, displayId ?? step.display.id) : step.display),
+    prepare: dryRun
+      ? null
+      : (step, display) => {
           const action = ComputerActionSchema.safeParse(step.action);
           if (step.tool !== 'computer_use' || !action.success) {
             throw new Error(`action ${step.proposalId} is a ${step.tool} action; only computer_use actions can be replayed on this desktop`);
           }
-          if (reader) {
-            const choice = await askToPerform(reader);
-            if (choice === 'q') {
-              process.stdout.write('Replay stopped.\n');
-              break;
-            }
-            if (choice === 'n') continue;
-          }
-          input ??= await createLocalInput();
-          await input.perform(action.data, { display, space: step.space, imageSize: step.imageSize });
-          performed++;
-          if (delay > 0) await sleep(delay);
-        }
-      } finally {
-        reader?.close();
-        await input?.releaseAll();
-      }
-      if (!flags.dryRun) process.stdout.write(`Performed ${performed} of ${plan.length} action(s).\n`);
-    });
+          return async () => {
+            input ??= await createLocalInput();
+            await input.perform(action.data, { display, space: step.space, imageSize: step.imageSize });
+          };
+        },
+    showRecorded: true,
+    close: async () => {
+      await input?.releaseAll();
+    },
+  };
 }
 
-/** A phone run, action by action, on the phone (each point mapped onto its screen as it is now). */
-async function replayOnPhone(
-  plan: ReplayStep[],
-  denyRules: Parameters<typeof classifyRisk>[2],
-  serial: string | undefined,
-  flags: ReplayFlags,
-  approve: string,
-  delay: number,
-): Promise<void> {
-  const phone: AndroidPhone | null = flags.dryRun ? null : await openAndroidPhone(serial ? { serial } : {});
-  const reader = phone && approve === 'ask' ? lineReader() : null;
+/** A phone run on the phone, each point mapped onto its screen as it is now. */
+async function phoneTarget(serial: string | undefined, dryRun: boolean): Promise<ReplayTarget> {
+  const phone: AndroidPhone | null = dryRun ? null : await openAndroidPhone(serial ? { serial } : {});
+  return {
+    displayFor: async (step) => (phone ? (await phone.displays())[0]! : step.display),
+    prepare: phone
+      ? (step, display) => {
+          const action = MobileActionSchema.safeParse(step.action);
+          if (step.tool !== 'mobile_use' || !action.success) throw new Error(`action ${step.proposalId} is not a mobile_use action; a phone run holds only those`);
+          return async () => {
+            await phone.perform(action.data, { display, space: step.space, imageSize: step.imageSize });
+          };
+        }
+      : null,
+    showRecorded: false,
+    close: async () => {
+      await phone?.close();
+    },
+  };
+}
+
+/** The recorded actions in order: each printed with where it lands, checked against the deny rules, asked, performed. */
+async function replayPlan(plan: ReplayStep[], denyRules: Parameters<typeof classifyRisk>[2], target: ReplayTarget, ask: boolean, delay: number): Promise<void> {
+  const reader = target.prepare && ask ? lineReader() : null;
   let performed = 0;
   try {
     for (const [i, step] of plan.entries()) {
-      const display = phone ? (await phone.displays())[0]! : step.display;
+      const display = await target.displayFor(step);
       const point = targetPoint(step, display);
-      process.stdout.write(`[${i + 1}/${plan.length}] step ${step.step}: ${summarizeAction(step.action, point ?? undefined)}\n`);
+      const summary = summarizeAction(step.action, point ?? undefined);
+      const recorded =
+        target.showRecorded && step.recordedScreen && point && (step.recordedScreen.x !== point.x || step.recordedScreen.y !== point.y)
+          ? ` (recorded at (${step.recordedScreen.x}, ${step.recordedScreen.y}))`
+          : '';
+      process.stdout.write(`[${i + 1}/${plan.length}] step ${step.step}: ${summary}${recorded}\n`);
+      // The same warnings the run showed (without the live window context, which a replay does not have), and
+      // the same deny rules: a blocked action is never replayed, whatever --approve says.
       const risk = classifyRisk(step.action, { instruction: '' }, denyRules);
       for (const reason of risk.reasons) process.stdout.write(`  ${risk.level}: ${reason}\n`);
       if (risk.level === 'blocked') {
         process.stdout.write('  not performed: a deny rule blocks it\n');
         continue;
       }
-      if (!phone) continue;
-      const action = MobileActionSchema.safeParse(step.action);
-      if (step.tool !== 'mobile_use' || !action.success) throw new Error(`action ${step.proposalId} is not a mobile_use action; a phone run holds only those`);
+      if (!target.prepare) continue;
+      const perform = target.prepare(step, display);
       if (reader) {
         const choice = await askToPerform(reader);
         if (choice === 'q') {
@@ -197,13 +204,13 @@ async function replayOnPhone(
         }
         if (choice === 'n') continue;
       }
-      await phone.perform(action.data, { display, space: step.space, imageSize: step.imageSize });
+      await perform();
       performed++;
       if (delay > 0) await sleep(delay);
     }
   } finally {
     reader?.close();
-    await phone?.close();
+    await target.close();
   }
-  if (phone) process.stdout.write(`Performed ${performed} of ${plan.length} action(s).\n`);
+  if (target.prepare) process.stdout.write(`Performed ${performed} of ${plan.length} action(s).\n`);
 }
