@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { askAboutImage } from '../agent/ask';
 import { parseDeviceSpec } from '../contract';
-import { openDevice } from '../devices/open';
+import { captureDeviceScreen } from '../devices/open';
 import { errorMessage } from '../base/errors';
 import { ModelClient } from '../model/client';
 import { getProfile, type Profile } from '../model/profiles';
@@ -44,14 +44,7 @@ async function imageFrom(flags: AskFlags, display: number): Promise<RawImage> {
     }
   }
   if (flags.device !== undefined && parseDeviceSpec(flags.device).kind === 'android') {
-    const { desktop } = await openDevice(flags.device);
-    try {
-      const [screen] = await desktop.displays();
-      if (!screen) throw new Error('the phone reported no screen');
-      return await desktop.capture(screen);
-    } finally {
-      await desktop.close();
-    }
+    return captureDeviceScreen(flags.device);
   }
   const displays = await listDisplays(flags.xDisplay);
   let chosen;

@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { getProfile, type Profile } from '../model/profiles';
 import { defaultProfileFor, parseDeviceSpec } from '../contract';
-import { openDevice } from '../devices/open';
+import { captureDeviceScreen, openDevice } from '../devices/open';
 import type { Display } from '../screen/geometry';
 import type { Frame } from '../screen/capture';
 import { listDisplays, pickDisplay } from '../screen/displays';
@@ -89,12 +89,8 @@ export function registerCapture(program: Command): void {
       let display: Display;
       let frame: Frame;
       if (phone) {
-        ({ display, frame } = await withDevice(device, async (d) => {
-          const [screen] = await d.displays();
-          if (!screen) throw new Error('the phone reported no screen');
-          const captured = await d.capture(screen);
-          return { display: captured.display, frame: captured };
-        }));
+        frame = await captureDeviceScreen(device);
+        display = frame.display;
       } else {
         const displays = await listDisplays(options.xDisplay);
         try {

@@ -9,7 +9,7 @@ import type { WindowProbe } from '../platform/windows';
 import { createX11WindowProbe } from '../platform/x11/windows';
 import type { AdbRunOptions } from './android/adb';
 import { openAndroidPhone } from './android/device';
-import type { Desktop } from './device';
+import type { Desktop, Frame } from './device';
 import { createLocalDesktop } from './x11/desktop';
 
 export interface OpenedDevice {
@@ -35,4 +35,16 @@ export async function openDevice(spec: string, options: OpenDeviceOptions = {}):
   const xDisplay = options.xDisplay ?? process.env.DISPLAY;
   const desktop = await createLocalDesktop(xDisplay ? { xDisplay } : {});
   return { desktop, windows: createX11WindowProbe(xDisplay), target };
+}
+
+/** Open the device, capture its first screen (a phone has one), close it. */
+export async function captureDeviceScreen(spec: string, options: OpenDeviceOptions = {}): Promise<Frame> {
+  const { desktop } = await openDevice(spec, options);
+  try {
+    const [screen] = await desktop.displays();
+    if (!screen) throw new Error(`the ${desktop.kind === 'android' ? 'phone' : 'device'} reported no screen`);
+    return await desktop.capture(screen);
+  } finally {
+    await desktop.close();
+  }
 }
