@@ -282,6 +282,18 @@ function serialDate(n: number): Date {
   return new Date(Date.UTC(1899, 11, 30) + Math.floor(n) * DAY_MS);
 }
 
+/** SEARCH / FIND: the 1-based position of `find` in `within` from `start`, #VALUE! when it is not there. */
+function position(find: Value | undefined, within: Value | undefined, start: Value | undefined, ignoreCase: boolean): Value {
+  const f = toText(find ?? null);
+  const w = toText(within ?? null);
+  if (isErr(f)) return f;
+  if (isErr(w)) return w;
+  const s = start === undefined ? 1 : toNumber(start);
+  if (isErr(s)) return s;
+  const i = ignoreCase ? w.toLowerCase().indexOf(f.toLowerCase(), s - 1) : w.indexOf(f, s - 1);
+  return i < 0 ? new XlError('#VALUE!') : i + 1;
+}
+
 const FUNCTIONS: Record<string, (args: Value[]) => Value> = {
   AND: (a) => firstError(a) ?? a.flatMap((x) => (Array.isArray(x) ? (x.flat(Infinity as 1) as Value[]) : [x])).filter((x) => x !== null).every((x) => toBool(x) === true),
   OR: (a) => firstError(a) ?? a.flatMap((x) => (Array.isArray(x) ? (x.flat(Infinity as 1) as Value[]) : [x])).some((x) => toBool(x) === true),
@@ -298,26 +310,9 @@ const FUNCTIONS: Record<string, (args: Value[]) => Value> = {
   ISNUMBER: ([x]) => typeof scalar(x ?? null) === 'number',
   ISTEXT: ([x]) => typeof scalar(x ?? null) === 'string',
   ISBLANK: ([x]) => scalar(x ?? null) === null,
-  SEARCH: ([find, within, start]) => {
-    const f = toText(find ?? null);
-    const w = toText(within ?? null);
-    if (isErr(f)) return f;
-    if (isErr(w)) return w;
-    const s = start === undefined ? 1 : toNumber(start);
-    if (isErr(s)) return s;
-    const i = w.toLowerCase().indexOf(f.toLowerCase(), s - 1);
-    return i < 0 ? new XlError('#VALUE!') : i + 1;
-  },
-  FIND: ([find, within, start]) => {
-    const f = toText(find ?? null);
-    const w = toText(within ?? null);
-    if (isErr(f)) return f;
-    if (isErr(w)) return w;
-    const s = start === undefined ? 1 : toNumber(start);
-    if (isErr(s)) return s;
-    const i = w.indexOf(f, s - 1);
-    return i < 0 ? new XlError('#VALUE!') : i + 1;
-  },
+  // SEARCH ignores case, FIND does not (neither takes wildcards here).
+  SEARCH: ([find, within, start]) => position(find, within, start, true),
+  FIND: ([find, within, start]) => position(find, within, start, false),
   LEFT: ([t, n]) => {
     const s = toText(t ?? null);
     const k = n === undefined ? 1 : toNumber(n);
