@@ -71,13 +71,6 @@ export function registerAsk(program: Command): void {
     if (question.trim() === '') throw new UsageError('the question is empty; write what you want to know, e.g. deskpilot ask "Which app is open?"');
     const sources = [flags.image !== undefined && '--image', flags.display !== undefined && '--display', flags.device !== undefined && '--device'].filter(Boolean);
     if (sources.length > 1) throw new UsageError(`give one of --image FILE, --display N and --device D, not ${sources.join(' and ')}`);
-    if (flags.device !== undefined) {
-      try {
-        parseDeviceSpec(flags.device);
-      } catch (error) {
-        throw new UsageError(`--device: ${errorMessage(error)}`);
-      }
-    }
     const partial = settingsFromFlags({ ...flags, display: flags.display }, { model: MODEL_FROM_SERVER });
     let profile: Profile;
     try {
