@@ -171,6 +171,28 @@ export function registerTasksQueue(tasks: Command): void {
       }
     });
 
+  tasks
+    .command('forget')
+    .description('take a finished run off the queue: its jobs, its record and any result files still in Redis')
+    .requiredOption('--queue <url>', 'the run\'s queue: redis://[:password@]HOST:PORT[/DB] or rediss://')
+    .requiredOption('--run-name <name>', 'the run to forget')
+    .option('--force', 'forget it even with tasks still waiting or results nobody has fetched (both are lost)')
+    .action(async (flags: { queue: string; runName: string; force?: boolean }) => {
+      const [{ forgetRun, ForgetRefused }, jobs] = await Promise.all([import('../tasks/queue/forget'), import('../tasks/queue/jobs')]);
+      if (!jobs.RUN_NAME.test(flags.runName)) throw new UsageError(`--run-name "${flags.runName}": use letters, digits, ".", "_" and "-"`);
+      const conn = await connect(flags.queue);
+      try {
+        const summary = await forgetRun(conn, flags.runName, { force: flags.force === true }).catch((error: unknown) => {
+          if (error instanceof ForgetRefused || error instanceof jobs.QueueDataError) throw new UsageError(error.message);
+          throw error;
+        });
+        const mb = (summary.bytes / 1024 / 1024).toFixed(1);
+        process.stdout.write(`forgot run ${summary.run}: ${summary.jobs} job(s) removed${summary.files ? `, ${summary.files} unfetched result file(s) (${mb} MB) deleted` : ''}\n`);
+      } finally {
+        await conn.close();
+      }
+    });
+
   addEnvOptions(
     tasks
       .command('worker')
