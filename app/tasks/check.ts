@@ -55,7 +55,6 @@ export interface CheckReport {
 const NOT_HERE: Record<string, string> = {
   'getter googledrive_file': 'needs a Google Drive account',
   'getter gotoRecreationPage_and_get_html_content': 'a scripted visit of recreation.gov',
-  'metric check_accessibility_tree': 'CSS selectors over the AT-SPI accessibility tree are not implemented',
   'metric compare_audios': 'audio similarity (MFCC + DTW over decoded audio) is not implemented',
   'metric compare_videos': 'video frame hashing is not implemented',
   'metric compare_pdfs': 'a PDF metric (office documents, issue 14)',

@@ -22,6 +22,8 @@ export interface FakeGuest {
   requests: string[];
   launched: Array<string | string[]>;
   activated: string[];
+  /** What GET /accessibility answers as the desktop's accessibility tree (XML; null: the guest has none). */
+  accessibilityTree: string | null;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,7 @@ export async function startFakeGuest(options: { home: string; screen?: { width: 
     out = out.replace(/^\/home\/user(?=\/|$)/, home);
     return path.resolve(home, out);
   };
-  const state: Omit<FakeGuest, 'url' | 'close'> = { home, pyautogui: [], requests: [], launched: [], activated: [] };
+  const state: Omit<FakeGuest, 'url' | 'close'> = { home, pyautogui: [], requests: [], launched: [], activated: [], accessibilityTree: null };
   const png = await sharp({ create: { width: screen.width, height: screen.height, channels: 3, background: { r: 30, g: 90, b: 160 } } }).png().toBuffer();
 
   const run = (command: string | string[], shell: boolean): Promise<{ output: string; error: string; returncode: number }> =>
@@ -84,6 +86,7 @@ export async function startFakeGuest(options: { home: string; screen?: { width: 
         return res.end(png);
       }
       if (route === '/screen_size' && req.method === 'POST') return json(res, 200, screen);
+      if (route === '/accessibility' && req.method === 'GET') return json(res, 200, { AT: state.accessibilityTree });
       if ((route === '/execute' || route === '/setup/execute') && req.method === 'POST') {
         const { command, shell } = asJson() as { command: string | string[]; shell?: boolean };
         if (Array.isArray(command) && /^python3?$/.test(command[0] ?? '') && command[1] === '-c' && (command[2] ?? '').includes('import pyautogui')) {
@@ -147,6 +150,13 @@ export async function startFakeGuest(options: { home: string; screen?: { width: 
   const { port } = server.address() as AddressInfo;
   return {
     ...state,
+    // Set by a test while the guest runs, so read through to the state the server answers from.
+    get accessibilityTree() {
+      return state.accessibilityTree;
+    },
+    set accessibilityTree(xml: string | null) {
+      state.accessibilityTree = xml;
+    },
     url: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
