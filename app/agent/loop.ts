@@ -42,7 +42,7 @@ import type { Recorder } from './recorder';
 import { RunControl, timed } from './run-control';
 import { ScreenReading, type ScreenSeen } from './screen-reading';
 import { settle } from './settle';
-import { answerZoom, isZoomCall, NOT_PERFORMED_BESIDE_ZOOM, refusedZoom, screenshotSource, type ZoomEvent } from './zoom';
+import { answerZoom, isZoomCall, NOT_PERFORMED_BESIDE_ZOOM, refusedZoom, screenshotSource, zoomLimitError, type ZoomEvent } from './zoom';
 
 export type { ModelStreamer };
 
@@ -264,7 +264,7 @@ export class AgentRun {
         if (!isZoomCall(call)) {
           answered.push({ result: { callId: call.id, name: call.name, text: NOT_PERFORMED_BESIDE_ZOOM }, event: null });
         } else if (zooms >= limit) {
-          answered.push(refusedZoom(call, step, `at most ${limit} zooms per step; act on what you have seen`));
+          answered.push(refusedZoom(call, step, zoomLimitError(limit)));
         } else {
           const zoom = await timed(timings, 'prepare', () => answerZoom(call, { step, profile: this.profile, visible, recorder: this.deps.recorder }));
           // Only answered zooms count towards the limit; refused ones are bounded as fruitless replies below.

@@ -17,7 +17,7 @@ import type { Region } from '../screen/zoom';
 import type { ImageSource, ToolResult } from './history';
 import type { Recorder } from './recorder';
 
-export { isZoomCall, NOT_PERFORMED_BESIDE_ZOOM } from '../model/zoom-answer';
+export { isZoomCall, NOT_PERFORMED_BESIDE_ZOOM, zoomLimitError } from '../model/zoom-answer';
 
 /** The source of a step screenshot: the whole capture, as the step's image shows it. */
 export function screenshotSource(step: number, frame: Frame, imageSize: Size): ImageSource {

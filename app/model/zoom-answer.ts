@@ -37,6 +37,11 @@ export type ZoomAnswer<T extends ZoomableImage> =
   | { ok: true; imageIndex: number; text: string; source: T; region: Region; crop: ModelImage }
   | { ok: false; imageIndex: number; text: string; error: string };
 
+/** Why a zoom past the per-step limit is refused. */
+export function zoomLimitError(limit: number): string {
+  return `at most ${limit} zooms per step; act on what you have seen`;
+}
+
 /** The tool response to a zoom that was not done. */
 export function zoomRefusal(error: string): string {
   return `Zoom not done: ${error}`;
