@@ -197,7 +197,7 @@ export async function probeGrounding(
       }
       if (round > zoomLimit) {
         grounding.result = 'no-call';
-        grounding.reason = `the model was still zooming after ${round} replies (${grounding.zooms} zoom(s) answered) and made no click`;
+        grounding.reason = `the model was still zooming after ${round + 1} replies (${grounding.zooms} zoom(s) answered) and made no click`;
         report.notes.push(`Grounding probe: ${grounding.reason}.`);
         return grounding;
       }
