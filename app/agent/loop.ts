@@ -42,7 +42,7 @@ import type { Recorder } from './recorder';
 import { RunControl, timed } from './run-control';
 import { ScreenReading, type ScreenSeen } from './screen-reading';
 import { settle } from './settle';
-import { answerZoom, isZoomCall, refusedZoom, screenshotSource, type ZoomEvent } from './zoom';
+import { answerZoom, isZoomCall, NOT_PERFORMED_BESIDE_ZOOM, refusedZoom, screenshotSource, zoomLimitError, type ZoomEvent } from './zoom';
 
 export type { ModelStreamer };
 
@@ -262,10 +262,9 @@ export class AgentRun {
         // Pause holds and stop ends the step here too: zooms are quick, but a step may have several rounds.
         await control.pauseGate();
         if (!isZoomCall(call)) {
-          const text = 'Not performed: this reply also zoomed in, so it was chosen before you saw the crop; look at the crop, then call again.';
-          answered.push({ result: { callId: call.id, name: call.name, text }, event: null });
+          answered.push({ result: { callId: call.id, name: call.name, text: NOT_PERFORMED_BESIDE_ZOOM }, event: null });
         } else if (zooms >= limit) {
-          answered.push(refusedZoom(call, step, `at most ${limit} zooms per step; act on what you have seen`));
+          answered.push(refusedZoom(call, step, zoomLimitError(limit)));
         } else {
           const zoom = await timed(timings, 'prepare', () => answerZoom(call, { step, profile: this.profile, visible, recorder: this.deps.recorder }));
           // Only answered zooms count towards the limit; refused ones are bounded as fruitless replies below.

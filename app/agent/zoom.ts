@@ -1,30 +1,23 @@
 /**
  * Zooms while the model reasons (image_zoom_in_tool, seed 003 appendix B.9): a zoom call is answered inside the
  * step - never an action, never sent for approval - with a crop of the named image, cut from the full-resolution
- * capture (app/screen/zoom.ts) and sent back as the tool response's image. The model then zooms again or acts; its
- * action's coordinates still refer to the step screenshot's grid (the step's target is unchanged).
- *
- * `img_idx` counts the images of the request the model answered (0 = the first it was sent, screenshots and crops
- * alike; the latest screenshot when omitted). A box on a crop is on that crop's grid: its region is composed with
- * the crop's own region, so a zoom into a zoom cuts from the capture again. Every zoom, answered or refused, is a
- * `zoom` RunEvent; the crop is stored in the run record next to the step's screenshot.
+ * capture and sent back as the tool response's image (the answer itself: app/model/zoom-answer.ts, shared with
+ * the endpoint check). The model then zooms again or acts; its action's coordinates still refer to the step
+ * screenshot's grid (the step's target is unchanged). Every zoom, answered or refused, is a `zoom` RunEvent; the
+ * crop is stored in the run record next to the step's screenshot.
  */
 import type { ZoomInArgs } from '../base/actions';
-import { errorMessage } from '../base/errors';
 import type { RunEventInit } from '../contract';
 import type { Frame } from '../devices/device';
 import type { ParsedCall } from '../model/parse';
 import type { Profile } from '../model/profiles';
+import { answerZoomCall, zoomRefusal } from '../model/zoom-answer';
 import type { Size } from '../screen/geometry';
-import { boxRegion, cropRegion, zoomedSize, ZoomError, type Region } from '../screen/zoom';
+import type { Region } from '../screen/zoom';
 import type { ImageSource, ToolResult } from './history';
 import type { Recorder } from './recorder';
 
-export const ZOOM_TOOL = 'image_zoom_in_tool';
-
-export function isZoomCall(call: Pick<ParsedCall, 'name'>): boolean {
-  return call.name === ZOOM_TOOL;
-}
+export { isZoomCall, NOT_PERFORMED_BESIDE_ZOOM, zoomLimitError } from '../model/zoom-answer';
 
 /** The source of a step screenshot: the whole capture, as the step's image shows it. */
 export function screenshotSource(step: number, frame: Frame, imageSize: Size): ImageSource {
@@ -45,7 +38,7 @@ export interface ZoomContext {
 export function refusedZoom(call: ParsedCall, step: number, error: string): { result: ToolResult; event: ZoomEvent } {
   const args = call.arguments as ZoomInArgs;
   return {
-    result: { callId: call.id, name: call.name, text: `Zoom not done: ${error}` },
+    result: { callId: call.id, name: call.name, text: zoomRefusal(error) },
     event: { type: 'zoom', step, callId: call.id, bbox: args.bbox_2d, ...(args.label ? { label: args.label } : {}), imageIndex: args.img_idx ?? -1, ok: false, error },
   };
 }
@@ -57,52 +50,29 @@ export function refusedZoom(call: ParsedCall, step: number, error: string): { re
 export async function answerZoom(call: ParsedCall, context: ZoomContext): Promise<{ result: ToolResult; event: ZoomEvent }> {
   const args = call.arguments as ZoomInArgs;
   const { step, profile, visible } = context;
-  const imageIndex = args.img_idx ?? latestScreenshot(visible);
-  const bbox = args.bbox_2d;
-  const base = { type: 'zoom' as const, step, callId: call.id, bbox, ...(args.label ? { label: args.label } : {}), imageIndex };
-  const refuse = (error: string) => ({
-    result: { callId: call.id, name: call.name, text: `Zoom not done: ${error}` },
-    event: { ...base, ok: false, error },
-  });
-  if (!Number.isInteger(imageIndex) || imageIndex < 0 || imageIndex >= visible.length) {
-    return refuse(`img_idx ${imageIndex} names no image; you have been sent ${visible.length} image(s), img_idx 0..${visible.length - 1}`);
+  const answer = await answerZoomCall(args, profile, visible);
+  const base = { type: 'zoom' as const, step, callId: call.id, bbox: args.bbox_2d, ...(args.label ? { label: args.label } : {}), imageIndex: answer.imageIndex };
+  if (!answer.ok) {
+    return { result: { callId: call.id, name: call.name, text: answer.text }, event: { ...base, ok: false, error: answer.error } };
   }
-  const source = visible[imageIndex];
-  if (!source) return refuse(`image ${imageIndex} can no longer be zoomed into; zoom into the latest screenshot (img_idx ${latestScreenshot(visible)})`);
-  const grid = profile.coordinates.kind === 'grid' ? profile.coordinates.size : 1000;
-  try {
-    const region = boxRegion(bbox, grid, source.region);
-    const size = zoomedSize(region, profile.image);
-    const crop = await cropRegion(source.frame, region, size, profile.image);
-    const file = context.recorder?.saveImage(step, crop.data, crop.mime) ?? '';
-    const base64 = crop.data.toString('base64');
-    const label = args.label ? ` (${args.label})` : '';
-    return {
-      result: {
-        callId: call.id,
-        name: call.name,
-        // No image numbers in the text: they shift when old images are dropped from the history.
-        text: `The zoomed-in region [${bbox.join(', ')}]${label}, ${crop.width}x${crop.height} pixels:`,
-        image: { mime: crop.mime, base64, source: { ...source, region, crop: true } },
-      },
-      event: {
-        ...base,
-        on: { step: source.step, box: onImage(region, source) },
-        screen: onScreen(region, source.frame),
-        crop: { mime: crop.mime, width: crop.width, height: crop.height, file, base64, index: -1 },
-        ok: true,
-      },
-    };
-  } catch (error) {
-    if (error instanceof ZoomError) return refuse(error.message);
-    return refuse(`the crop could not be made: ${errorMessage(error)}`);
-  }
-}
-
-/** The latest screenshot among the images (a zoom without img_idx looks at it). */
-function latestScreenshot(visible: ReadonlyArray<ImageSource | null>): number {
-  for (let i = visible.length - 1; i >= 0; i--) if (visible[i] && !visible[i]!.crop) return i;
-  return visible.length - 1;
+  const { crop, region, source } = answer;
+  const file = context.recorder?.saveImage(step, crop.data, crop.mime) ?? '';
+  const base64 = crop.data.toString('base64');
+  return {
+    result: {
+      callId: call.id,
+      name: call.name,
+      text: answer.text,
+      image: { mime: crop.mime, base64, source: { ...source, region, crop: true } },
+    },
+    event: {
+      ...base,
+      on: { step: source.step, box: onImage(region, source) },
+      screen: onScreen(region, source.frame),
+      crop: { mime: crop.mime, width: crop.width, height: crop.height, file, base64, index: -1 },
+      ok: true,
+    },
+  };
 }
 
 /** The region in the pixels of the step screenshot it is on (to draw the box there). */

@@ -1,13 +1,14 @@
 /**
- * `deskpilot check --endpoint URL [--model M] [--api-key-file F] [--profile P] [--json] [--timeout MS]`: diagnose a
- * model server (see app/model/check.ts). The endpoint, model, key and profile are resolved like a run's (flags,
+ * `deskpilot check --endpoint URL [--model M] [--api-key-file F] [--profile P] [--zoom [N]] [--json] [--timeout MS]`:
+ * diagnose a model server (see app/model/check.ts); with `--zoom` the grounding probe offers image_zoom_in_tool and
+ * answers the model's zooms before its click. The endpoint, model, key and profile are resolved like a run's (flags,
  * environment, config file), so `check` checks the server a run would use. Exit 0 when nothing is wrong, 1 when
  * there are problems, 2 on bad usage.
  */
 import type { Command } from 'commander';
 import { diagnoseEndpoint, type EndpointReport } from '../model/check';
 import { normalizeEndpoint } from '../model/endpoint-url';
-import { getProfile } from '../model/profiles';
+import { profileForSettings } from '../model/profiles';
 import { UsageError } from './errors';
 import { MODEL_FROM_SERVER } from './model-name';
 import { addModelOptions, settingsFromFlags, type ModelFlags } from './run-options';
@@ -18,6 +19,19 @@ interface CheckOptions extends ModelFlags {
 }
 
 function formatGrounding(g: EndpointReport['grounding']): string {
+  const zooms = formatZooms(g);
+  return zooms ? `${groundingVerdict(g)}; ${zooms}` : groundingVerdict(g);
+}
+
+/** How the zooms went, when zoom was offered. */
+function formatZooms(g: EndpointReport['grounding']): string {
+  if (g.zooms === undefined) return '';
+  const used = `${g.zooms} zoom${g.zooms === 1 ? '' : 's'} used`;
+  const refused = g.zoomErrors ?? [];
+  return refused.length === 0 ? used : `${used}, ${refused.length} refused (${refused.join('; ')})`;
+}
+
+function groundingVerdict(g: EndpointReport['grounding']): string {
   const at = g.point ? `(${g.point.join(', ')})` : '';
   const target = `grid (${g.expected.grid.join(', ')}) / pixels (${g.expected.pixels.join(', ')})`;
   switch (g.result) {
@@ -92,7 +106,7 @@ export function registerCheck(program: Command): void {
         throw new UsageError((error as Error).message);
       }
       try {
-        getProfile(settings.profile);
+        profileForSettings(settings);
       } catch (error) {
         throw new UsageError(`profile: ${(error as Error).message}`);
       }
@@ -105,6 +119,7 @@ export function registerCheck(program: Command): void {
         model: settings.model === MODEL_FROM_SERVER ? undefined : settings.model,
         apiKey: settings.apiKey,
         profile: settings.profile,
+        zoom: settings.zoom,
         timeoutMs,
       });
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

@@ -28,6 +28,10 @@ export interface GroundingReport {
   suggestedProfile?: string;
   /** Why it was skipped, or what the model did instead of clicking. */
   reason?: string;
+  /** With zoom offered (`check --zoom`): the zooms answered with a crop before the click. */
+  zooms?: number;
+  /** With zoom offered: why each zoom that was not done was refused (as the model was told). */
+  zoomErrors?: string[];
 }
 
 export interface EndpointReport {

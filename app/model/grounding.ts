@@ -2,20 +2,37 @@
  * The grounding probe of the endpoint check: which coordinate space a model clicks in. It is shown a red square
  * through the same client, system prompt and tools a run uses, and its click is compared with the square's place
  * on the 0..1000 grid and in pixels.
+ *
+ * With zoom on (`check --zoom`, a `:zoom` profile) the model is offered image_zoom_in_tool too, and its zooms are
+ * answered as a run answers them (zoom-answer.ts: the crop of the probe image, or the error) before its click,
+ * which must still be on the whole probe image; the report says how many zooms it used and which were refused.
  */
 import type { EndpointReport, GroundingReport } from './check-report';
-import { ModelClient } from './client';
+import { ModelClient, type RawMessage } from './client';
 import { boundedSignal } from './endpoint-url';
-import { parseReply } from './parse';
-import { DEFAULT_PROFILE_ID, getProfile, type Profile } from './profiles';
-import { toolsForProfile } from './prompt';
+import { parseReply, type ParsedReply } from './parse';
+import { DEFAULT_PROFILE_ID, getProfile, profileForSettings, type Profile } from './profiles';
+import { toolsForProfile, type Part, type Turn } from './prompt';
+import type { ZoomInArgs } from '../base/actions';
+import type { RawImage } from '../screen/prepare';
+import {
+  answerZoomCall,
+  isZoomCall,
+  NOT_PERFORMED_BESIDE_ZOOM,
+  ZOOM_TOOL,
+  zoomLimitError,
+  zoomRefusal,
+  type ZoomableImage,
+} from './zoom-answer';
 
 /** What the probe needs of the check's options. */
 export interface GroundingOptions {
   apiKey?: string;
   /** The profile the person means to use (default qwen3-vl): the probe checks its coordinate space. */
   profile?: string;
-  /** Bound for the probe's request. */
+  /** Offer image_zoom_in_tool too, as a run with `zoom` does (true, or the zooms allowed). */
+  zoom?: boolean | number;
+  /** Bound for each of the probe's requests. */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -65,7 +82,8 @@ export function skippedGrounding(profile: string, reason: string): GroundingRepo
   };
 }
 
-async function groundingPng(shape: ProbeShape): Promise<string> {
+/** The probe image as PNG (sent) and as raw pixels (what zooms are cut from, like a run's capture). */
+async function groundingImage(shape: ProbeShape): Promise<{ base64: string; raw: RawImage }> {
   // Loaded here only: `deskpilot check` without a vision model, and the CLI's start, do not pay for sharp.
   const { default: sharp } = await import('sharp');
   const { cx, cy, side } = shape.square;
@@ -78,7 +96,8 @@ async function groundingPng(shape: ProbeShape): Promise<string> {
     .composite([{ input: square, left: cx - side / 2, top: cy - side / 2 }])
     .png()
     .toBuffer();
-  return png.toString('base64');
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { base64: png.toString('base64'), raw: { data, width: info.width, height: info.height, channels: 3 } };
 }
 
 /** The point is on the square (with the margin), in pixels of the probe image. */
@@ -127,7 +146,7 @@ export async function probeGrounding(
   if (model === undefined) return skippedGrounding(spec, 'no model name is known');
   let profile: Profile;
   try {
-    profile = getProfile(spec);
+    profile = profileForSettings({ profile: spec, zoom: o.zoom });
   } catch (error) {
     return skippedGrounding(spec, (error as Error).message);
   }
@@ -138,9 +157,14 @@ export async function probeGrounding(
     expected: groundingExpected(shape),
     imageSize: { ...shape.image },
   };
+  const zoomLimit = profile.extraTools.includes(ZOOM_TOOL) ? profile.limits.zoomsPerStep : 0;
+  if (zoomLimit > 0) {
+    grounding.zooms = 0;
+    grounding.zoomErrors = [];
+  }
   const timeoutMs = o.timeoutMs ?? 60_000;
   try {
-    const base64 = await groundingPng(shape);
+    const probeImage = await groundingImage(shape);
     const client = new ModelClient({
       endpoint: baseUrl,
       model,
@@ -150,24 +174,43 @@ export async function probeGrounding(
       mode: report.mode ?? 'auto',
       streaming: false,
     });
-    const done = await client.complete({
-      profile,
-      system: profile.systemPrompt,
-      turns: [
-        {
-          role: 'user',
-          parts: [
-            { type: 'image', mime: 'image/png', base64 },
-            { type: 'text', text: GROUNDING_INSTRUCTION },
-          ],
-        },
-      ],
-      tools: toolsForProfile(profile, shape.image),
-      signal: boundedSignal(timeoutMs, o.signal),
-    });
+    const turns: Turn[] = [
+      {
+        role: 'user',
+        parts: [
+          { type: 'image', mime: 'image/png', base64: probeImage.base64 },
+          { type: 'text', text: GROUNDING_INSTRUCTION },
+        ],
+      },
+    ];
+    // The images the model has been sent, for img_idx: the probe image, then each crop.
+    const visible: ZoomableImage[] = [{ frame: probeImage.raw, region: { x: 0, y: 0, width: shape.image.width, height: shape.image.height }, crop: false }];
+    const tools = toolsForProfile(profile, shape.image);
+    let message: RawMessage;
+    // Each round answers the reply's zooms; the limit's worth of answered zooms and one refused round at most.
+    for (let round = 0; ; round++) {
+      const done = await client.complete({ profile, system: profile.systemPrompt, turns, tools, signal: boundedSignal(timeoutMs, o.signal) });
+      const zooming = zoomLimit > 0 ? zoomingReply(parseReply(done.message, profile)) : null;
+      if (!zooming) {
+        message = done.message;
+        break;
+      }
+      if (round > zoomLimit) {
+        grounding.result = 'no-call';
+        grounding.reason = `the model was still zooming after ${round + 1} replies (${grounding.zooms} zoom(s) answered) and made no click`;
+        report.notes.push(`Grounding probe: ${grounding.reason}.`);
+        return grounding;
+      }
+      await answerProbeZooms(zooming, { profile, turns, visible, grounding, limit: zoomLimit });
+    }
+    if (grounding.zoomErrors && grounding.zoomErrors.length > 0) {
+      report.notes.push(
+        `Grounding probe: ${grounding.zoomErrors.length} of the model's zooms could not be done and it was sent the error: ${grounding.zoomErrors.join('; ')}.`,
+      );
+    }
     // Parsed as absolute without an image size, so a point outside the profile's space is still read, not refused.
     const lenient: Profile = { ...profile, coordinates: { kind: 'absolute' } };
-    const parsed = parseReply(done.message, lenient);
+    const parsed = parseReply(message, lenient);
     const first = parsed.calls[0];
     if (!first) {
       grounding.result = 'no-call';
@@ -191,8 +234,9 @@ export async function probeGrounding(
     if (result === 'missed') {
       const { grid, pixels } = grounding.expected;
       const fractions = point.every((n) => n >= 0 && n <= 1) ? ' It looks like 0..1 fractions, which no profile reads.' : '';
+      const afterZoom = grounding.zooms ? ' It had zoomed in: a click after a zoom must still be on the whole screenshot, not on the crop.' : '';
       report.notes.push(
-        `Grounding probe: the model clicked (${point.join(', ')}), on neither the red square's grid position (${grid.join(', ')}) nor its pixels (${pixels.join(', ')}); its clicks may land in the wrong place.${fractions}`,
+        `Grounding probe: the model clicked (${point.join(', ')}), on neither the red square's grid position (${grid.join(', ')}) nor its pixels (${pixels.join(', ')}); its clicks may land in the wrong place.${fractions}${afterZoom}`,
       );
       return grounding;
     }
@@ -211,6 +255,56 @@ export async function probeGrounding(
     grounding.reason = `the probe failed: ${message}`;
     report.notes.push(`Grounding probe skipped: ${message}`);
     return grounding;
+  }
+}
+
+/** A reply that zooms: its zoom calls, or zoom calls the parser refused (a box outside the grid, an inverted one). */
+function zoomingReply(parsed: ParsedReply): ParsedReply | null {
+  const refused = parsed.errors.some((e) => e.includes(`(${ZOOM_TOOL})`));
+  return parsed.calls.some(isZoomCall) || refused ? parsed : null;
+}
+
+/**
+ * Answer a zooming reply as a run does: each zoom with its crop or its error, any other call of the reply not
+ * performed, the parser's errors about zooms as a user turn; the crops join the images img_idx counts.
+ */
+async function answerProbeZooms(
+  reply: ParsedReply,
+  probe: { profile: Profile; turns: Turn[]; visible: ZoomableImage[]; grounding: GroundingReport; limit: number },
+): Promise<void> {
+  const { profile, turns, visible, grounding, limit } = probe;
+  const zoomErrors = grounding.zoomErrors!;
+  turns.push({
+    role: 'assistant',
+    ...(reply.reasoning ? { reasoning: reply.reasoning } : {}),
+    ...(reply.text ? { text: reply.text } : {}),
+    calls: reply.calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments as Record<string, unknown> })),
+  });
+  const answered: Array<{ callId: string; name: string; parts: Part[] }> = [];
+  for (const call of reply.calls) {
+    let parts: Part[];
+    if (!isZoomCall(call)) parts = [{ type: 'text', text: NOT_PERFORMED_BESIDE_ZOOM }];
+    else if (grounding.zooms! >= limit) {
+      zoomErrors.push(zoomLimitError(limit));
+      parts = [{ type: 'text', text: zoomRefusal(zoomLimitError(limit)) }];
+    } else {
+      const answer = await answerZoomCall(call.arguments as ZoomInArgs, profile, visible);
+      if (answer.ok) {
+        grounding.zooms!++;
+        visible.push({ frame: answer.source.frame, region: answer.region, crop: true });
+        parts = [{ type: 'text', text: answer.text }, { type: 'image', mime: answer.crop.mime, base64: answer.crop.data.toString('base64') }];
+      } else {
+        zoomErrors.push(answer.error);
+        parts = [{ type: 'text', text: answer.text }];
+      }
+    }
+    answered.push({ callId: call.id, name: call.name, parts });
+  }
+  for (const result of answered) turns.push({ role: 'tool', ...result });
+  const refused = reply.errors.filter((e) => e.includes(`(${ZOOM_TOOL})`));
+  if (refused.length > 0) {
+    zoomErrors.push(...refused);
+    turns.push({ role: 'user', parts: [{ type: 'text', text: `${zoomRefusal(refused.join('; '))}. Zoom into a valid box, or click.` }] });
   }
 }
 

@@ -82,17 +82,32 @@ export function zoomedSize(region: Size, spec: Pick<ImageSpec, 'factor' | 'maxPi
 }
 
 /**
- * Cut `region` out of the capture and scale it to `size`, encoded as the spec says. The region is widened to whole
- * pixels (at most one pixel on each side) and kept inside the capture.
+ * Cut `region` out of the capture and scale it to `size`, encoded as the spec says. The region rarely falls on
+ * whole pixels, and sharp extracts whole pixels only: the whole pixels around it are scaled first, then the crop is
+ * taken from the scaled image at the region's own (fractional) offset, so the crop shows the region to within half
+ * a pixel of the crop - not to within a pixel of the screen on each side, which shifted a model's point on a small
+ * crop by up to a grid unit (test/agent/zoom-e2e.test.ts).
  */
 export async function cropRegion(frame: RawImage, region: Region, size: Size, spec: Pick<ImageSpec, 'format' | 'quality'>): Promise<ModelImage> {
-  const left = Math.max(0, Math.min(frame.width - 1, Math.floor(region.x)));
-  const top = Math.max(0, Math.min(frame.height - 1, Math.floor(region.y)));
-  const right = Math.min(frame.width, Math.max(left + 1, Math.ceil(region.x + region.width)));
-  const bottom = Math.min(frame.height, Math.max(top + 1, Math.ceil(region.y + region.height)));
+  const x0 = Math.max(0, Math.min(frame.width - 1, region.x));
+  const y0 = Math.max(0, Math.min(frame.height - 1, region.y));
+  const x1 = Math.min(frame.width, Math.max(x0 + 1e-6, region.x + region.width));
+  const y1 = Math.min(frame.height, Math.max(y0 + 1e-6, region.y + region.height));
+  const left = Math.floor(x0);
+  const top = Math.floor(y0);
+  const right = Math.max(left + 1, Math.ceil(x1));
+  const bottom = Math.max(top + 1, Math.ceil(y1));
+  // The scale the region is sent at, applied to the whole pixels around it.
+  const sx = size.width / (x1 - x0);
+  const sy = size.height / (y1 - y0);
+  const scaledWidth = Math.max(size.width, Math.round((right - left) * sx));
+  const scaledHeight = Math.max(size.height, Math.round((bottom - top) * sy));
+  const offsetX = Math.max(0, Math.min(scaledWidth - size.width, Math.round((x0 - left) * sx)));
+  const offsetY = Math.max(0, Math.min(scaledHeight - size.height, Math.round((y0 - top) * sy)));
   let pipeline = sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } })
     .extract({ left, top, width: right - left, height: bottom - top })
-    .resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' });
+    .resize(scaledWidth, scaledHeight, { fit: 'fill', kernel: 'lanczos3' })
+    .extract({ left: offsetX, top: offsetY, width: size.width, height: size.height });
   if (frame.channels === 4) pipeline = pipeline.removeAlpha();
   const encoded =
     spec.format === 'png'

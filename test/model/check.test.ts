@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { diagnoseEndpoint, type EndpointReport } from '../../app/model/check';
 import { normalizeEndpoint } from '../../app/model/endpoint-url';
-import { startFakeVllm, type FakeVllm, type FakeVllmOptions } from '../../testkit/fake-vllm/server';
+import { decodeImages, startFakeVllm, textOf, type FakeVllm, type FakeVllmOptions, type Reply, type Script } from '../../testkit/fake-vllm/server';
+import { findColour } from '../../testkit/fixture-desktop/locate-colour';
 
 const MODEL = 'Qwen/Qwen3-VL-8B-Instruct';
 const fakes: FakeVllm[] = [];
@@ -116,6 +117,90 @@ describe('check says what is wrong and how to fix it', () => {
   });
 });
 
+/**
+ * A stand-in model for `check --zoom`: the endpoint probes get what they ask for; the grounding probe (the request
+ * that offers computer_use) gets `zooms` in turn, then a click on the red square found in the last image it was
+ * sent - the crop when a zoom was answered - mapped back through the box onto the whole image's grid.
+ */
+function zoomingModel(zooms: Array<Record<string, unknown>>, box: readonly [number, number, number, number]): { script: Script; grounding: any[] } {
+  const grounding: any[] = [];
+  const script: Script = async (body, ctx): Promise<Reply> => {
+    if (ctx.toolsOffered.includes('report_number')) return { toolCalls: [{ name: 'report_number', arguments: { value: 7 } }] };
+    if (!ctx.toolsOffered.includes('computer_use')) return { content: 'Red.' };
+    grounding.push(body);
+    const round = grounding.length - 1;
+    if (round < zooms.length) return { reasoning: 'Let me look closer.', toolCalls: [{ name: 'image_zoom_in_tool', arguments: zooms[round]! }] };
+    const images = await decodeImages(body);
+    const last = images.at(-1)!;
+    const found = await findColour(last.data, { r: 230, g: 20, b: 20 });
+    // The crop shows the box; the first image shows everything.
+    const [x1, y1, x2, y2] = images.length > 1 ? box : ([0, 0, 1000, 1000] as const);
+    const x = Math.round(x1 + (found.x / found.width) * (x2 - x1));
+    const y = Math.round(y1 + (found.y / found.height) * (y2 - y1));
+    return { toolCalls: [{ name: 'computer_use', arguments: { action: 'left_click', coordinate: [x, y] } }] };
+  };
+  return { script, grounding };
+}
+
+describe('check --zoom: the grounding probe lets the model zoom', () => {
+  // Around the probe's red square (grid 766, 279), off-centre.
+  const BOX = [740, 240, 820, 330] as const;
+
+  for (const toolParser of [true, false]) {
+    it(`answers a zoom with the crop and checks the click on the whole image (${toolParser ? 'hermes tool_calls' : 'tools in the prompt'})`, async () => {
+      const model = zoomingModel([{ bbox_2d: [...BOX], label: 'red square' }], BOX);
+      const server = await fake({ toolParser, script: model.script });
+      const report = await diagnoseEndpoint({ endpoint: server.url, model: MODEL, zoom: true });
+      expect(report.problems).toEqual([]);
+      expect(report.grounding).toMatchObject({ result: 'grid', profile: 'qwen3-vl:zoom', zooms: 1, zoomErrors: [], suggestedProfile: 'qwen3-vl:zoom' });
+      // The zoom tool was offered, and the crop came back as the zoom's tool response: the box's region, enlarged.
+      const [first, second] = model.grounding;
+      expect(JSON.stringify(first.tools ?? first.messages[0].content)).toContain('image_zoom_in_tool');
+      const sent = await decodeImages(second);
+      expect(sent).toHaveLength(2);
+      const regionW = ((BOX[2] - BOX[0]) / 1000) * 1344;
+      const regionH = ((BOX[3] - BOX[1]) / 1000) * 896;
+      expect(Math.abs(sent[1]!.width / sent[1]!.height / (regionW / regionH) - 1)).toBeLessThan(0.05);
+      expect(sent[1]!.width).toBeGreaterThan(regionW);
+      if (toolParser) expect(second.messages.some((m: { role: string }) => m.role === 'tool')).toBe(true);
+      else expect(textOf(second)).toContain('<tool_response>');
+      expect(textOf(second)).toContain('The zoomed-in region [740, 240, 820, 330] (red square)');
+    });
+  }
+
+  it('sends a bad box back to the model as an error, and the report says so', async () => {
+    const model = zoomingModel([{ bbox_2d: [820, 240, 740, 330] }, { bbox_2d: [...BOX], img_idx: 3 }], BOX);
+    const server = await fake({ script: model.script });
+    const report = await diagnoseEndpoint({ endpoint: server.url, model: MODEL, zoom: 2 });
+    // Neither zoom was done; the model was told why each time and then clicked on the whole image.
+    expect(textOf(model.grounding[1])).toContain('empty or inverted');
+    expect(textOf(model.grounding[2])).toContain('Zoom not done: img_idx 3 names no image; you have been sent 1 image(s)');
+    expect(report.grounding).toMatchObject({ result: 'grid', zooms: 0, profile: 'qwen3-vl:zoom=2' });
+    expect(report.grounding.zoomErrors).toHaveLength(2);
+    expect(report.grounding.zoomErrors![0]).toContain('empty or inverted');
+    expect(report.notes.join('\n')).toContain("2 of the model's zooms could not be done and it was sent the error");
+  });
+
+  it('stops a model that only ever zooms, saying so', async () => {
+    const model = zoomingModel(Array.from({ length: 10 }, () => ({ bbox_2d: [...BOX] })), BOX);
+    const server = await fake({ script: model.script });
+    const report = await diagnoseEndpoint({ endpoint: server.url, model: MODEL, zoom: 1 });
+    expect(report.grounding).toMatchObject({ result: 'no-call', zooms: 1, zoomErrors: ['at most 1 zooms per step; act on what you have seen'] });
+    expect(report.grounding.reason).toContain('still zooming');
+    // The one zoom allowed, one refused past the limit, and the next zooming reply ends the probe.
+    expect(model.grounding).toHaveLength(3);
+  });
+
+  it('is off without --zoom: the probe offers no zoom tool and the report has no zoom count', async () => {
+    const model = zoomingModel([], BOX);
+    const server = await fake({ script: model.script });
+    const report = await diagnoseEndpoint({ endpoint: server.url, model: MODEL });
+    expect(report.grounding.result).toBe('grid');
+    expect(report.grounding.zooms).toBeUndefined();
+    expect(JSON.stringify(model.grounding[0].tools)).not.toContain('image_zoom_in_tool');
+  });
+});
+
 describe('normalizeEndpoint', () => {
   it('strips the tails people paste and knows whether /v1 is there', () => {
     expect(normalizeEndpoint('http://h:8000')).toEqual({ base: 'http://h:8000', hasVersion: false });
@@ -149,6 +234,20 @@ describe('deskpilot check (the command)', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`The server does not serve the model "nope"; it serves "${MODEL}".`);
     expect(result.stdout).toContain('Tool calls   parsed by the server');
+  });
+
+  it('--zoom: the probe zooms, and the report says how many zooms were used', async () => {
+    const box = [740, 240, 820, 330] as const;
+    const server = await fake({ script: zoomingModel([{ bbox_2d: [...box] }], box).script });
+    const result = await run(['--endpoint', server.url, '--model', MODEL, '--zoom']);
+    expect(result.stdout).toMatch(/Grounding {4}answers in the 0\.\.1000 grid: clicked \(\d+, \d+\) on the red square; profile qwen3-vl:zoom fits; 1 zoom used\n/);
+    expect(result.code).toBe(0);
+  });
+
+  it('--zoom with a pixel profile is bad usage', async () => {
+    const result = await run(['--endpoint', 'http://127.0.0.1:9', '--profile', 'qwen2.5-vl', '--zoom']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('zoom needs a profile whose model points on a grid');
   });
 
   it('exits 2 on bad usage', async () => {
