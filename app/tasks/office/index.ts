@@ -130,6 +130,8 @@ export const OFFICE_METRICS: Record<string, OfficeMetric> = {
   },
   contains_page_break: two('contains_page_break', docs.containsPageBreak),
   find_default_font: two('find_default_font', docs.findDefaultFont),
+  // general.py
+  fuzzy_place_math: two('fuzzy_place_math', docs.fuzzyPlaceMath),
   // slides.py
   compare_pptx_files: withOptions('compare_pptx_files', slides.comparePptxFiles),
   check_presenter_console_disable: one('check_presenter_console_disable', slides.checkPresenterConsoleDisable),
