@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { UnsupportedError } from '../errors';
 import * as docs from './docs';
+import { compareImageText } from './image-text';
 import { attr, descendants, kid, NS, parseXml, textOf } from './ooxml';
 import { checkPdfPages, comparePdfs } from './pdf';
 import * as slides from './slides';
@@ -130,6 +131,7 @@ export const OFFICE_METRICS: Record<string, OfficeMetric> = {
   },
   contains_page_break: two('contains_page_break', docs.containsPageBreak),
   find_default_font: two('find_default_font', docs.findDefaultFont),
+  compare_image_text: two('compare_image_text', compareImageText),
   // general.py
   fuzzy_place_math: two('fuzzy_place_math', docs.fuzzyPlaceMath),
   // slides.py
