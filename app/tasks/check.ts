@@ -59,7 +59,6 @@ const NOT_HERE: Record<string, string> = {
   'metric compare_audios': 'audio similarity (MFCC + DTW over decoded audio) is not implemented',
   'metric compare_videos': 'video frame hashing is not implemented',
   'metric compare_pdfs': 'a PDF metric (office documents, issue 14)',
-  'metric compare_pdf_images': 'a PDF metric (office documents, issue 14)',
   'metric compare_table': 'an office-document metric (issue 14)',
   'metric compare_pptx_files': 'an office-document metric (issue 14)',
   'metric compare_docx_files': 'an office-document metric (issue 14)',

@@ -9,6 +9,7 @@ import * as docs from './docs';
 import { compareImageText } from './image-text';
 import { attr, descendants, kid, NS, parseXml, textOf } from './ooxml';
 import { checkPdfPages, comparePdfs } from './pdf';
+import { comparePdfImages } from './pdf-images';
 import * as slides from './slides';
 import { compareConferenceCityInOrder, compareCsv, compareTable, ScoreZero } from './table';
 
@@ -148,5 +149,6 @@ export const OFFICE_METRICS: Record<string, OfficeMetric> = {
   // pdf.py, chrome.py (compare_pdfs), libreoffice.py
   check_pdf_pages: two('check_pdf_pages', checkPdfPages),
   compare_pdfs: two('compare_pdfs', comparePdfs),
+  compare_pdf_images: two('compare_pdf_images', comparePdfImages),
   check_libre_locale: two('check_libre_locale', checkLibreLocale),
 };
