@@ -19,7 +19,7 @@ test_packages=(
   redis-server openssl                        # the real Redis the queue tests (test/tasks/queue*) start on loopback, plain and TLS
   socat                                       # chrome tasks forward the DevTools port (test/tasks/chrome-tasks.test.ts)
   tmux                                        # the task desktop terminal's text for vm_terminal_output (test/tasks/os-tasks.test.ts)
-  libreoffice-calc libreoffice-writer         # test/tasks/office: files LibreOffice writes, published Calc/Writer tasks end to end
+  libreoffice-calc libreoffice-writer libreoffice-impress  # test/tasks/office: files LibreOffice writes, published office tasks end to end
 )
 
 packages=("${runtime_packages[@]}")

@@ -443,6 +443,23 @@ export function checkNoDuplicates(initial: unknown, processed: unknown): number 
   return same && lines === ini.lines ? 1 : 0;
 }
 
+/**
+ * fuzzy_place_math (general.py in the reference, on python-docx): the body paragraphs' text split on whitespace
+ * into words; each word scores its best fuzz.ratio / 100 against the list of accepted answers; exactly three words
+ * must be found, and the score is their mean (0 for any other number of words).
+ */
+export function fuzzyPlaceMath(file: unknown, rules: unknown): number {
+  if (file === null || file === undefined) throw new ScoreZero('the result document was not found (None)');
+  const answers = (rules as { expected?: unknown } | null)?.expected;
+  if (!Array.isArray(answers) || !answers.every((a): a is string => typeof a === 'string')) {
+    throw new Error('rules.expected must be a list of accepted answers (strings)');
+  }
+  const words = openDocx(file).paragraphs().flatMap((p) => pySplitWhitespace(p.text));
+  const best = words.map((word) => answers.reduce((max, answer) => Math.max(max, fuzzRatio100(word, answer) / 100), 0));
+  if (best.length !== 3) return 0;
+  return best.reduce((sum, s) => sum + s, 0) / 3;
+}
+
 export function compareDocxLines(file1: unknown, file2: unknown): number {
   if (missing(file1) || missing(file2)) throw new ScoreZero('a document was not found (None)');
   const set = (f: unknown, role: string) => new Set(openDocx(f, role).paragraphs().map((p) => pyStrip(p.text)).filter((t) => t !== ''));

@@ -8,6 +8,7 @@ import { UnsupportedError } from '../errors';
 import * as docs from './docs';
 import { attr, descendants, kid, NS, parseXml, textOf } from './ooxml';
 import { checkPdfPages, comparePdfs } from './pdf';
+import { comparePdfImages } from './pdf-images';
 import * as slides from './slides';
 import { compareConferenceCityInOrder, compareCsv, compareTable, ScoreZero } from './table';
 
@@ -130,6 +131,8 @@ export const OFFICE_METRICS: Record<string, OfficeMetric> = {
   },
   contains_page_break: two('contains_page_break', docs.containsPageBreak),
   find_default_font: two('find_default_font', docs.findDefaultFont),
+  // general.py
+  fuzzy_place_math: two('fuzzy_place_math', docs.fuzzyPlaceMath),
   // slides.py
   compare_pptx_files: withOptions('compare_pptx_files', slides.comparePptxFiles),
   check_presenter_console_disable: one('check_presenter_console_disable', slides.checkPresenterConsoleDisable),
@@ -144,5 +147,6 @@ export const OFFICE_METRICS: Record<string, OfficeMetric> = {
   // pdf.py, chrome.py (compare_pdfs), libreoffice.py
   check_pdf_pages: two('check_pdf_pages', checkPdfPages),
   compare_pdfs: two('compare_pdfs', comparePdfs),
+  compare_pdf_images: two('compare_pdf_images', comparePdfImages),
   check_libre_locale: two('check_libre_locale', checkLibreLocale),
 };

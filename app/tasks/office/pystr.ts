@@ -88,6 +88,16 @@ export function pyFloatRepr(x: number): string {
 }
 
 /** str.isupper(): at least one cased character and no lowercase (or titlecase) one. */
+/**
+ * int(s) for a str: surrounding whitespace, an optional sign, ASCII digits with single underscores between them
+ * ("+1", " -2 ", "1_0", "007"); null where Python raises ValueError. (Python also takes other Unicode decimal
+ * digits; sheet indexes in task files are ASCII.)
+ */
+export function pyInt(s: string): number | null {
+  const t = pyStrip(s);
+  return /^[+-]?\d+(_\d+)*$/.test(t) ? Number(t.replace(/_/g, '')) : null;
+}
+
 export function pyIsUpper(s: string): boolean {
   let cased = false;
   for (const ch of s) {

@@ -15,7 +15,7 @@ import { pyRegex } from '../pyvalues';
 import { compileConditionFormula, type CompiledCondition } from './cfformula';
 import { framesEqual, readExcelFrame, roundFrame } from './frame';
 import { attr as xattr, kid as xkid, kids as xkids, NS, OfficeFileError } from './ooxml';
-import { fuzzRatio100, pyFloatRepr, pySplitlines, pyStrip } from './pystr';
+import { fuzzRatio100, pyFloatRepr, pyInt, pySplitlines, pyStrip } from './pystr';
 import {
   coordinate,
   isTemporal,
@@ -228,8 +228,8 @@ interface Book {
 
 /** _parse_sheet_idx: which book, which sheet name ("" where the reference gives up on an index). */
 function parseSheetIdx(idx: number | string, result: Book, expected: Book): [Book, string] {
-  const pick = (names: string[] | null, n: number) => {
-    if (!names || !Number.isInteger(n)) return '';
+  const pick = (names: string[] | null, n: number | null) => {
+    if (!names || n === null || !Number.isInteger(n)) return '';
     const i = n < 0 ? names.length + n : n;
     return names[i] ?? '';
   };
@@ -238,9 +238,10 @@ function parseSheetIdx(idx: number | string, result: Book, expected: Book): [Boo
     return [result, pick(result.names, idx)];
   }
   const rest = idx.slice(2);
-  if (idx.startsWith('RI')) return [result, /^-?\d+$/.test(rest.trim()) ? pick(result.names, Number(rest)) : ''];
+  // "RI<n>" / "EI<n>" go through Python's int(): "RI+1" and "EI -1" are indexes too
+  if (idx.startsWith('RI')) return [result, pick(result.names, pyInt(rest))];
   if (idx.startsWith('RN')) return [result, rest];
-  if (idx.startsWith('EI')) return [expected, /^-?\d+$/.test(rest.trim()) ? pick(expected.names, Number(rest)) : ''];
+  if (idx.startsWith('EI')) return [expected, pick(expected.names, pyInt(rest))];
   if (idx.startsWith('EN')) return [expected, rest];
   throw new UnsupportedError(`sheet index ${JSON.stringify(idx)}`);
 }

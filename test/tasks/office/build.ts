@@ -289,3 +289,64 @@ export const FODS_HEAD =
   '<?xml version="1.0" encoding="UTF-8"?><office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" xmlns:number="urn:oasis:names:tc:opendocument:xmlns:datastyle:1.0" office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.spreadsheet">';
 
 export { esc };
+
+// ---------------------------------------------------------------- pdf
+
+export interface PdfImage {
+  width: number;
+  height: number;
+  /** RGB pixels, row-major. */
+  rgb: Buffer;
+}
+
+/**
+ * A PDF whose pages each draw the given images (uncompressed DeviceRGB image XObjects, side by side), written
+ * object by object with a correct cross-reference table.
+ */
+export function pdfWithImages(file: string, pages: PdfImage[][]): string {
+  const objects: Buffer[] = [];
+  const add = (body: Buffer | string) => objects.push(typeof body === 'string' ? Buffer.from(body, 'latin1') : body);
+  // 1: catalog, 2: page tree; then per page: the page, its content stream, its images
+  const pageIds: number[] = [];
+  let next = 3;
+  const plan = pages.map((images) => {
+    const page = next++;
+    const content = next++;
+    const imageIds = images.map(() => next++);
+    pageIds.push(page);
+    return { page, content, imageIds, images };
+  });
+  add('<< /Type /Catalog /Pages 2 0 R >>');
+  add(`<< /Type /Pages /Kids [${pageIds.map((id) => `${id} 0 R`).join(' ')}] /Count ${pageIds.length} >>`);
+  for (const { content, imageIds, images } of plan) {
+    const width = Math.max(1, images.reduce((w, img) => w + img.width, 0));
+    const height = Math.max(1, ...images.map((img) => img.height));
+    const xobjects = imageIds.map((id, i) => `/Im${i} ${id} 0 R`).join(' ');
+    add(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${width} ${height}] /Resources << /XObject << ${xobjects} >> >> /Contents ${content} 0 R >>`);
+    let x = 0;
+    const draw = images.map((img, i) => {
+      const op = `q ${img.width} 0 0 ${img.height} ${x} 0 cm /Im${i} Do Q`;
+      x += img.width;
+      return op;
+    });
+    const stream = draw.join('\n');
+    add(`<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`);
+    for (const img of images) {
+      add(Buffer.concat([Buffer.from(`<< /Type /XObject /Subtype /Image /Width ${img.width} /Height ${img.height} /ColorSpace /DeviceRGB /BitsPerComponent 8 /Length ${img.rgb.length} >>\nstream\n`, 'latin1'), img.rgb, Buffer.from('\nendstream', 'latin1')]));
+    }
+  }
+  const parts: Buffer[] = [Buffer.from('%PDF-1.4\n', 'latin1')];
+  const offsets: number[] = [];
+  let length = parts[0]!.length;
+  objects.forEach((body, i) => {
+    const obj = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`, 'latin1'), body, Buffer.from('\nendobj\n', 'latin1')]);
+    offsets.push(length);
+    parts.push(obj);
+    length += obj.length;
+  });
+  const xref = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`;
+  parts.push(Buffer.from(xref, 'latin1'));
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, Buffer.concat(parts));
+  return file;
+}

@@ -187,3 +187,27 @@ describe('through the registry', () => {
     expect(() => docs.isFirstLineCentered(broken)).toThrow(/cannot open the result document/);
   });
 });
+
+describe('fuzzy_place_math (general.py)', () => {
+  const answers = { expected: ['abcdef', 'ghijkl'] };
+
+  it('each of exactly three words scores its best fuzz.ratio against the answers; the score is their mean', () => {
+    // "abcdef" 1.0; "ghijkx" vs "ghijkl": 2 * 5 / 12; "zzz" shares nothing: 0
+    expect(docs.fuzzyPlaceMath(doc(p('abcdef') + p('ghijkx') + p('zzz')), answers)).toBeCloseTo((1 + 10 / 12 + 0) / 3, 12);
+    // words are split on whitespace across paragraphs, blank paragraphs add none
+    expect(docs.fuzzyPlaceMath(doc(p('abcdef  ghijkl') + p('') + p(' abcdef ')), answers)).toBe(1);
+    // two or four words: 0
+    expect(docs.fuzzyPlaceMath(doc(p('abcdef') + p('ghijkl')), answers)).toBe(0);
+    expect(docs.fuzzyPlaceMath(doc(p('abcdef ghijkl abcdef ghijkl')), answers)).toBe(0);
+  });
+
+  it('through the metric table with the published task\'s rules (7ff48d5b): three police-station addresses', async () => {
+    const rules = { expected: ['深圳市福田区正义街1号', '福田区振兴路108号', '深圳市福田区滨河大道2033号'] };
+    const saved = doc(p('深圳市福田区正义街1号') + p('福田区振兴路108号') + p('深圳市福田区滨河大道2033号'));
+    expect(await OFFICE_METRICS.fuzzy_place_math!(saved, rules, {})).toBe(1);
+    // one address typed with a digit missing (14 of 15 characters): 2 * 14 / 29 against the closest answer
+    const typo = doc(p('深圳市福田区正义街1号') + p('福田区振兴路108号') + p('深圳市福田区滨河大道203号'));
+    expect(await OFFICE_METRICS.fuzzy_place_math!(typo, rules, {})).toBeCloseTo((1 + 1 + (2 * 14) / 29) / 3, 12);
+    await expect(async () => OFFICE_METRICS.fuzzy_place_math!(null, rules, {})).rejects.toThrow(ScoreZero);
+  });
+});

@@ -1,8 +1,9 @@
 /**
- * Published LibreOffice Calc and Writer tasks, unchanged, through the CLI on a throwaway Xvfb desktop with the
- * real LibreOffice: the downloads (files LibreOffice wrote from flat ODF sources the test makes) come from the
- * offline cache, `tasks setup` opens them in LibreOffice, `tasks evaluate` scores 0 (for 6e99a1ad through the
- * task's own `libreoffice --convert-to csv` postconfig), the person fixes the file and closes LibreOffice, and
+ * Published LibreOffice Calc, Writer, Impress and multi_apps office tasks, unchanged, through the CLI on a throwaway
+ * Xvfb desktop with the real LibreOffice: the downloads (files LibreOffice wrote from flat ODF sources the test
+ * makes) come from the offline cache, `tasks setup` opens them in LibreOffice, `tasks evaluate` scores 0 (for
+ * 6e99a1ad through the task's own `libreoffice --convert-to csv` postconfig), the person closes LibreOffice and
+ * solves the task with a script (LibreOffice headless, or Python's zipfile on the saved package), and
  * `tasks evaluate` scores 1.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadUrls, loadFixture, seededCache, tempDir } from '../helpers';
 import { killAll, openTaskDesktop, type TaskDesktop } from '../task-desktop';
-import { convertWithLibreOffice, esc, FODS_HEAD } from './build';
+import { convertWithLibreOffice, esc, FODS_HEAD, SOFFICE } from './build';
 
 let d: TaskDesktop;
 let work: string;
@@ -53,6 +54,75 @@ function textDoc(file: string, font: string | null): string {
   );
   return file;
 }
+
+interface SlideText {
+  title: string;
+  /** The title paragraph's alignment (ODF fo:text-align); unset is LibreOffice's default, left. */
+  titleAlign?: 'end';
+  bullets: string[];
+}
+
+/** A flat ODP deck: per slide a title frame and an outline frame of bullets. */
+function deck(file: string, slides: SlideText[]): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const frame = (y: number, height: number, inner: string, cls: string) =>
+    `<draw:frame presentation:class="${cls}" svg:x="2cm" svg:y="${y}cm" svg:width="24cm" svg:height="${height}cm"><draw:text-box>${inner}</draw:text-box></draw:frame>`;
+  const pages = slides.map((s, i) => {
+    const title = s.title ? `<text:p${s.titleAlign ? ' text:style-name="Right"' : ''}>${esc(s.title)}</text:p>` : '<text:p/>';
+    const bullets = `<text:list>${s.bullets.map((b) => `<text:list-item><text:p>${esc(b)}</text:p></text:list-item>`).join('')}</text:list>`;
+    return `<draw:page draw:name="page${i + 1}">${frame(1, 3, title, 'title')}${frame(5, 10, bullets, 'outline')}</draw:page>`;
+  });
+  writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="UTF-8"?><office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0" xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.presentation"><office:automatic-styles><style:style style:name="Right" style:family="paragraph"><style:paragraph-properties fo:text-align="end"/></style:style></office:automatic-styles><office:body><office:presentation>${pages.join('')}</office:presentation></office:body></office:document>`,
+  );
+  return file;
+}
+
+/** A flat ODT of plain paragraphs. */
+function paragraphsDoc(file: string, paragraphs: string[]): string {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    `<?xml version="1.0" encoding="UTF-8"?><office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text"><office:body><office:text>${paragraphs.map((t) => `<text:p>${esc(t)}</text:p>`).join('')}</office:text></office:body></office:document>`,
+  );
+  return file;
+}
+
+/**
+ * What a person scripting python-pptx-style edits does to slide 2's empty title: the one empty paragraph gets
+ * the text as a run with the paragraph's own end-of-paragraph properties (as typing into it in Impress does) and
+ * right alignment. Python's zipfile rewrites the package in place.
+ */
+const TYPE_RIGHT_ALIGNED_TITLE = String.raw`
+import re, shutil, sys, zipfile
+src, text = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(src + '.tmp', 'w', zipfile.ZIP_DEFLATED) as zout:
+    for item in zin.infolist():
+        data = zin.read(item.filename)
+        if item.filename == 'ppt/slides/slide2.xml':
+            xml = data.decode()
+            m = re.search(r'<a:p><a:endParaRPr(.*?)>(.*?)</a:endParaRPr></a:p>', xml)
+            props, inner = m.group(1), m.group(2)
+            typed = f'<a:p><a:pPr algn="r"/><a:r><a:rPr{props}>{inner}</a:rPr><a:t>{text}</a:t></a:r><a:endParaRPr{props}>{inner}</a:endParaRPr></a:p>'
+            data = (xml[:m.start()] + typed + xml[m.end():]).encode()
+        zout.writestr(item, data)
+shutil.move(src + '.tmp', src)
+`;
+
+/** Every paragraph's text of a pptx, slide by slide, one a line: the "place all the text" part of bb83cab4. */
+const SLIDE_TEXT_TO_LINES = String.raw`
+import re, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    names = sorted((n for n in z.namelist() if re.fullmatch(r'ppt/slides/slide\d+\.xml', n)), key=lambda n: int(re.findall(r'\d+', n)[0]))
+    lines = []
+    for n in names:
+        for para in re.findall(r'<a:p>(.*?)</a:p>', z.read(n).decode()):
+            text = ''.join(re.findall(r'<a:t>(.*?)</a:t>', para))
+            if text:
+                lines.append(text)
+open(sys.argv[2], 'w').write('\n'.join(lines) + '\n')
+`;
 
 const CSV_FILTER = 'csv:Text - txt - csv (StarCalc):44,34,UTF-8,,,,false,true,true,false,false,1';
 
@@ -106,5 +176,61 @@ describe('published LibreOffice tasks on the local backend', { timeout: 240_000 
     const [solved] = convertWithLibreOffice([textDoc(path.join(work, 'wsolved', 'Dublin_Zoo_Intro.fodt'), 'Times New Roman')], 'docx', path.join(work, 'wsolved-out'));
     await copyFile(solved!, path.join(d.home, 'Desktop/Dublin_Zoo_Intro.docx'));
     expect((await d.evaluate('libreoffice_writer', id)).score).toBe(1);
+  });
+
+  it('08aced46 (impress): compare_pptx_files on the saved .pptx, 0 before, 1 after a right-aligned title "Note" on slide 2', async () => {
+    const id = '08aced46-45a2-48d7-993b-ed3fb5b32302';
+    const task = await loadFixture('libreoffice_impress', id);
+    const [download] = downloadUrls(task);
+    const goldUrl = (task.evaluator.expected as { path: string }).path;
+    const slides = (title2: string): SlideText[] => [
+      { title: 'Study notes', bullets: ['Read chapter 3', 'Write a summary'] },
+      { title: title2, titleAlign: 'end', bullets: ['Exams start in May'] },
+    ];
+    const [start] = convertWithLibreOffice([deck(path.join(work, 'istart', '22_6.fodp'), slides(''))], 'pptx', path.join(work, 'istart-out'));
+    const [gold] = convertWithLibreOffice([deck(path.join(work, 'igold', '22_6.fodp'), slides('Note'))], 'pptx', path.join(work, 'igold-out'));
+    await seededCache(d.cacheDir, [
+      [download!, readFileSync(start!)],
+      [goldUrl, readFileSync(gold!)],
+    ]);
+
+    await d.setup('libreoffice_impress', id);
+    const before = await d.evaluate('libreoffice_impress', id);
+    expect(before.score).toBe(0);
+
+    closeLibreOffice();
+    const script = path.join(work, 'type_title.py');
+    writeFileSync(script, TYPE_RIGHT_ALIGNED_TITLE);
+    d.sh(`python3 ${script} Desktop/22_6.pptx Note`);
+    expect((await d.evaluate('libreoffice_impress', id)).score).toBe(1);
+  });
+
+  it('bb83cab4 (multi_apps): the slides\' text as script.docx, compare_docx_files 0 before, 1 after a LibreOffice conversion', async () => {
+    const id = 'bb83cab4-e5c7-42c7-a67b-e46068032b86';
+    const task = await loadFixture('multi_apps', id);
+    const [download] = downloadUrls(task);
+    const goldUrl = (task.evaluator.expected as { path: string }).path;
+    const slides: SlideText[] = [
+      { title: 'Unlocking the Power of ChatGPT', bullets: ['What it is', 'What it is not'] },
+      { title: 'Prompting', bullets: ['Say what you want', 'Give an example', 'Check the answer'] },
+    ];
+    const [start] = convertWithLibreOffice([deck(path.join(work, 'mstart', 'Unlocking-the-Power-of-ChatGPT.fodp'), slides)], 'pptx', path.join(work, 'mstart-out'));
+    const text = slides.flatMap((s) => [s.title, ...s.bullets]);
+    const [gold] = convertWithLibreOffice([paragraphsDoc(path.join(work, 'mgold', 'script.fodt'), text)], 'docx', path.join(work, 'mgold-out'));
+    await seededCache(d.cacheDir, [
+      [download!, readFileSync(start!)],
+      [goldUrl, readFileSync(gold!)],
+    ]);
+
+    await d.setup('multi_apps', id);
+    // nothing saved yet: the result file is missing, which scores 0
+    expect((await d.evaluate('multi_apps', id)).score).toBe(0);
+
+    closeLibreOffice();
+    const script = path.join(work, 'slide_text.py');
+    writeFileSync(script, SLIDE_TEXT_TO_LINES);
+    d.sh(`python3 ${script} Desktop/Unlocking-the-Power-of-ChatGPT.pptx script.txt && ${SOFFICE} --headless --convert-to docx --outdir Desktop script.txt`);
+    expect(readFileSync(path.join(d.home, 'script.txt'), 'utf8')).toBe(`${text.join('\n')}\n`);
+    expect((await d.evaluate('multi_apps', id)).score).toBe(1);
   });
 });
