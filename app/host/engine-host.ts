@@ -183,9 +183,10 @@ export class EngineHost {
     return () => this.listeners.delete(listener);
   }
 
-  /** Stop the run (if any), wait for it to end, and release the desktop. */
+  /** Stop the run (if any) and the question being asked, wait for the run to end, and release the desktop. */
   async close(): Promise<void> {
     this.run?.stop('the host is shutting down');
+    this.asking?.abort();
     await this.finished?.catch(() => undefined);
     const desktop = await this.desktopPromise?.catch(() => null);
     await desktop?.close().catch(() => undefined);
