@@ -117,7 +117,7 @@ describe('ask in the engine host', () => {
   });
 
   it('one question at a time, no run meanwhile; Cancel ends the wait and says so', async () => {
-    const { model, ask, host } = await setup({ chunkDelayMs: 400, script: [{ content: 'A slow and very long answer about the screen that takes its time to arrive.' }] });
+    const { model, ask, host } = await setup({ chunkDelayMs: 3000, script: [{ content: 'A slow and very long answer about the screen that takes its time to arrive.' }] });
     const first = ask('What is on the screen?');
     await until('the model to be asked', () => model.chatRequests().length === 1);
     const second = await ask('And now?');

@@ -38,8 +38,9 @@ const zoom = (bbox: number[], label: string, more: Record<string, unknown> = {})
 /** The stand-in for a question (no tools offered): it looks for the pink square in the one image it was sent. */
 async function answer(body: unknown): Promise<Reply> {
   const text = textOf(body);
+  // Slow enough that only Cancel ends it within the test's time.
+  if (text.includes('slowly')) return { content: 'A very slow answer that takes its time, chunk by chunk, to arrive.', chunkDelayMs: 5000 };
   if (text.includes('Describe')) return { content: '<think> Buttons and a text field. </think> A test page with buttons.' };
-  if (text.includes('slowly')) return { content: 'A very slow answer that takes its time, chunk by chunk, to arrive.', chunkDelayMs: 1000 };
   const [image] = await decodeImages(body);
   const found = await findColour(image!.data, PINK);
   const gx = Math.round((found.x / found.width) * 1000);
