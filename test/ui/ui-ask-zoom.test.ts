@@ -230,6 +230,9 @@ describe('Ask and zooms in the browser UI', () => {
   });
 
   it('after a reload the crops come from the run record', async () => {
+    // The catch-up after a reload carries no image data: each crop is asked for by its file in the run folder.
+    const asked: string[] = [];
+    page.on('websocket', (socket) => socket.on('framesent', (frame) => asked.push(String(frame.payload))));
     await page.reload();
     await page.getByRole('list', { name: 'Zooms, step 1' }).waitFor();
     await page.waitForFunction(() => {
@@ -238,5 +241,10 @@ describe('Ask and zooms in the browser UI', () => {
     });
     await findColour(await imageBytes('img[alt="Zoom 1 of step 1"]'), PINK);
     expect(await page.locator('.step').first().locator('.zoom-box').count()).toBe(2);
+    const files = asked.flatMap((frame) => {
+      const request = JSON.parse(frame) as { name?: string; input?: { file?: string } };
+      return request.name === 'runs.image' && request.input?.file ? [request.input.file] : [];
+    });
+    expect([...new Set(files.filter((file) => /^step-0001-\d+\.png$/.test(file)))].sort()).toEqual(['step-0001-2.png', 'step-0001-3.png']);
   });
 });
