@@ -39,6 +39,9 @@ function request<I extends z.ZodType>(input: I) {
   return { returns: <R>(): BridgeChannel<I, R> => ({ input }) };
 }
 
+/** The longest question `ask` takes (a question, not a document). */
+export const ASK_QUESTION_MAX_CHARS = 4000;
+
 const runId = z.string().regex(/^[\w.-]+$/, 'not a run id');
 
 /** The request channels: name -> input schema and answer. Anything else is refused by the host. */
@@ -75,6 +78,22 @@ export const BRIDGE_REQUESTS = {
   'displays.list': request(z.object({})).returns<Display[]>(),
   /** What a run can drive (the `device` setting): this desktop's displays and the phones adb sees. */
   'devices.list': request(z.object({})).returns<DeviceList>(),
+  /**
+   * A question about the current screen of the run target (the `device` setting: this desktop's `display`, or the
+   * phone), answered by the model under the saved profile (app/agent/ask.ts, as `deskpilot ask`). One at a time,
+   * never while a run is going.
+   */
+  ask: request(
+    z.object({
+      question: z
+        .string()
+        .trim()
+        .min(1, 'type a question about the screen first')
+        .max(ASK_QUESTION_MAX_CHARS, `a question is at most ${ASK_QUESTION_MAX_CHARS} characters; shorten it`),
+    }),
+  ).returns<AskAnswer>(),
+  /** Cancel the question being asked: its `ask` request then answers with an error saying so. */
+  'ask.cancel': request(z.object({})).returns<{ cancelled: boolean }>(),
 } as const;
 export type BridgeRequestName = keyof typeof BRIDGE_REQUESTS;
 export type BridgeRequestInput<N extends BridgeRequestName> = z.input<(typeof BRIDGE_REQUESTS)[N]['input']>;
@@ -140,6 +159,24 @@ export interface RunDetails {
 export interface RunImage {
   mime: string;
   base64: string;
+}
+
+/** The model's answer to an `ask` question (app/agent/ask.ts AskResult, and what it was about). */
+export interface AskAnswer {
+  question: string;
+  /** The answer as the profile finds it (CapCurriculum-style profiles: the last \boxed{}). */
+  answer: string;
+  reasoning: string | null;
+  /** The reply as the model wrote it. */
+  raw: string;
+  /** Why the answer is not in the profile's form (no \boxed{} found: the whole reply is the answer). */
+  note?: string;
+  /** What was asked about, in words: "this desktop, display 0 (1280x720)", "the phone android:SERIAL". */
+  about: string;
+  profile: string;
+  model: string;
+  /** The size the screenshot was sent at. */
+  image: { width: number; height: number };
 }
 
 export interface CurrentRun {

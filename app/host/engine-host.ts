@@ -1,6 +1,7 @@
 /**
  * The engine host: everything behind the bridge (bridge.ts). It executes the bridge's requests against the
- * engine - settings, the current run and its approvals, endpoint checks, past runs, displays and phones - and
+ * engine - settings, the current run and its approvals, questions about the screen (`ask`, one at a time and never
+ * during a run), endpoint checks, past runs, displays and phones - and
  * broadcasts the run's events. A run drives the device its `device` setting names: this desktop (createDesktop,
  * opened once and kept) or a phone over adb (opened for the run, devices/android). Both shells use it unchanged: the browser UI mode (app/host/ws-server.ts) and Electron's main
  * process (ipcMain.handle(name, (_, input) => host.handle(name, input)) for every name in BRIDGE_REQUESTS, and
@@ -9,7 +10,7 @@
  * Conventions every shell relies on:
  * - handle() never throws: it answers a BridgeResponse ({ ok: true, value } or { ok: false, error, issues? });
  * - input is validated here with the channel's zod schema; unknown channels are refused;
- * - events reach listeners with screenshots inline (image.base64); the copies kept for `run.current` have none
+ * - events reach listeners with screenshots and zoom crops inline (base64); the copies kept for `run.current` have none
  *   (the UI loads them with `runs.image`), so a reconnecting UI does not receive megabytes at once;
  * - the API key is never part of an answer or an event, and goes only to endpoints of the origin it was entered for
  *   (a run, the model list, "Check endpoint": each looks the key up by its endpoint's origin).
@@ -21,9 +22,14 @@ import {
   type BridgeRequestParsed,
   type BridgeResponse,
   type BridgeResult,
+  type AskAnswer,
   type CurrentRun,
   type SettingsView,
 } from './bridge';
+import { askAboutImage, type AskResult } from '../agent/ask';
+import { captureDeviceScreen } from '../devices/open';
+import type { Frame } from '../devices/device';
+import { getProfile, type Profile } from '../model/profiles';
 import { RunSettingsSchema, defaultProfileFor, endpointOrigin, parseDeviceSpec, type DeviceList, type RunEvent, type RunSettings, type RunState } from '../contract';
 import type { AgentRun, ModelStreamer } from '../agent/loop';
 import { errorMessage } from '../base/errors';
@@ -40,7 +46,7 @@ import type { Display } from '../screen/geometry';
 import { exportRun, getRun, listRuns, readRunImage } from './runs';
 import type { SettingsStore } from './settings-store';
 import { UiApprover } from './ui-approver';
-import { wireRun } from './wiring';
+import { modelClientFor, wireRun } from './wiring';
 
 export interface EngineHostOptions {
   store: SettingsStore;
@@ -86,11 +92,17 @@ export function issueLines(error: z.ZodError, input: Record<string, unknown>): s
   });
 }
 
-/** Strip inline screenshots from an event (kept copies, `run.current`). */
+/** Strip inline screenshots and zoom crops from an event (kept copies, `run.current`). */
 function withoutImageData(event: RunEvent): RunEvent {
-  if (event.type !== 'observation' || event.image.base64 === undefined) return event;
-  const { base64: _dropped, ...image } = event.image;
-  return { ...event, image };
+  if (event.type === 'observation' && event.image.base64 !== undefined) {
+    const { base64: _dropped, ...image } = event.image;
+    return { ...event, image };
+  }
+  if (event.type === 'zoom' && event.crop?.base64 !== undefined) {
+    const { base64: _dropped, ...crop } = event.crop;
+    return { ...event, crop };
+  }
+  return event;
 }
 
 export class EngineHost {
@@ -102,6 +114,8 @@ export class EngineHost {
   private approver: UiApprover | null = null;
   private finished: Promise<unknown> | null = null;
   private starting = false;
+  /** The question being asked (`ask`), to cancel it; one at a time. */
+  private asking: AbortController | null = null;
   private readonly handlers: Handlers;
   /** Start-up problems a shell should print (never values). */
   readonly problems: string[] = [];
@@ -136,6 +150,8 @@ export class EngineHost {
         exportRun(this.options.runsRoot, this.options.exportsRoot ?? defaultExportsRoot(), i.runId, i),
       'displays.list': () => this.displays(),
       'devices.list': () => this.devices(),
+      ask: (i) => this.ask(i.question),
+      'ask.cancel': () => this.cancelAsk(),
     };
   }
 
@@ -167,9 +183,10 @@ export class EngineHost {
     return () => this.listeners.delete(listener);
   }
 
-  /** Stop the run (if any), wait for it to end, and release the desktop. */
+  /** Stop the run (if any) and the question being asked, wait for the run to end, and release the desktop. */
   async close(): Promise<void> {
     this.run?.stop('the host is shutting down');
+    this.asking?.abort();
     await this.finished?.catch(() => undefined);
     const desktop = await this.desktopPromise?.catch(() => null);
     await desktop?.close().catch(() => undefined);
@@ -283,6 +300,7 @@ export class EngineHost {
   private async startRun(instruction: string): Promise<{ runId: string }> {
     // Two viewers may press Run at once: the second waits for nothing and is refused.
     if (this.isActive() || this.starting) throw new HostError('a run is already in progress; stop it before starting another');
+    if (this.asking) throw new HostError('a question about the screen is being answered; wait for its answer (or Cancel it), then Run');
     this.starting = true;
     try {
       return await this.startRunNow(instruction);
@@ -291,7 +309,8 @@ export class EngineHost {
     }
   }
 
-  private async startRunNow(instruction: string): Promise<{ runId: string }> {
+  /** The settings a run or a question uses: validated, the endpoint's own key, the model (the server's only one when unset). */
+  private async resolvedSettings(): Promise<RunSettings> {
     const checked = this.validated(this.draft);
     if ('issues' in checked) {
       throw new HostError(`the settings are incomplete - open Settings: ${checked.issues.join('; ')}`, checked.issues);
@@ -311,7 +330,11 @@ export class EngineHost {
       }
       model = served[0]!;
     }
-    const settings: RunSettings = { ...checked.settings, model, ...(apiKey ? { apiKey } : {}) };
+    return { ...checked.settings, model, ...(apiKey ? { apiKey } : {}) };
+  }
+
+  private async startRunNow(instruction: string): Promise<{ runId: string }> {
+    const settings = await this.resolvedSettings();
     // This desktop (kept), or the phone the setting names, opened for this run (an error says which phones there are).
     const target = parseDeviceSpec(settings.device);
     let desktop: Desktop;
@@ -362,6 +385,85 @@ export class EngineHost {
       if (target.kind === 'android') await desktop.close().catch(() => undefined);
     });
     return { runId };
+  }
+
+  // ------------------------------------------------------------------------------------------------ questions
+
+  /** Ask the model about the current screen of the run target (app/agent/ask.ts), under the saved profile. */
+  private async ask(question: string): Promise<AskAnswer> {
+    if (this.isActive() || this.starting) {
+      throw new HostError('a run is going: ask when it has finished (or Stop it), since the agent is changing the screen the question would be about');
+    }
+    if (this.asking) throw new HostError('a question is already being answered; wait for its answer or Cancel it');
+    const controller = new AbortController();
+    this.asking = controller;
+    try {
+      if (typeof this.draft.endpoint !== 'string') {
+        throw new HostError('no model endpoint is set, so there is no model to ask: open Settings and enter your model server (e.g. http://localhost:8000/v1)');
+      }
+      const settings = await this.resolvedSettings();
+      let profile: Profile;
+      try {
+        profile = getProfile(settings.profile);
+      } catch (error) {
+        throw new HostError(`the profile in Settings cannot be used: ${errorMessage(error)}`);
+      }
+      const { image, about } = await this.captureTarget(settings).catch((error: unknown) => {
+        throw error instanceof HostError ? error : new HostError(`the screen could not be captured: ${errorMessage(error)}`);
+      });
+      if (controller.signal.aborted) throw new HostError('cancelled: the question was not sent');
+      const model = this.options.createModel?.(settings) ?? modelClientFor(settings, this.options.endpointMemory);
+      let result: AskResult;
+      try {
+        result = await askAboutImage(model, {
+          profile,
+          image,
+          question,
+          signal: controller.signal,
+          ...(settings.systemPrompt ? { systemPrompt: settings.systemPrompt } : {}),
+        });
+      } catch (error) {
+        if (controller.signal.aborted) throw new HostError('cancelled: the model\'s answer was not waited for');
+        throw new HostError(`the model could not answer: ${errorMessage(error)}`);
+      }
+      return {
+        question,
+        answer: result.answer,
+        reasoning: result.reasoning,
+        raw: result.raw,
+        ...(result.note ? { note: result.note } : {}),
+        about,
+        profile: profile.id,
+        model: settings.model,
+        image: result.image,
+      };
+    } finally {
+      this.asking = null;
+    }
+  }
+
+  private cancelAsk(): { cancelled: boolean } {
+    if (!this.asking) return { cancelled: false };
+    this.asking.abort();
+    return { cancelled: true };
+  }
+
+  /** The current screen of the run target: this desktop's display as a run would pick it, or the phone's screen. */
+  private async captureTarget(settings: RunSettings): Promise<{ image: Frame; about: string }> {
+    if (parseDeviceSpec(settings.device).kind === 'android') {
+      const image = await captureDeviceScreen(settings.device, this.options.adb ? { adb: this.options.adb } : {}).catch((error: unknown) => {
+        throw new HostError(`the phone's screen could not be captured: ${errorMessage(error)}`);
+      });
+      return { image, about: `the phone ${settings.device} (${image.width}x${image.height})` };
+    }
+    const desktop = await this.desktop();
+    const displays = await desktop.displays();
+    const display = displays[settings.display];
+    if (!display) {
+      throw new HostError(`display ${settings.display} does not exist; this desktop has ${displays.length} (0..${displays.length - 1}): change it in Settings`);
+    }
+    const image = await desktop.capture(display);
+    return { image, about: `this desktop, display ${settings.display} (${image.width}x${image.height})` };
   }
 
   private async decide(proposalId: string, decision: BridgeRequestParsed<'run.decide'>['decision']): Promise<BridgeResult<'run.decide'>> {

@@ -30,16 +30,19 @@ export interface WireRunOptions {
   endpointMemory?: EndpointMemory;
 }
 
+/** The default model client for settings (a run's, or a question's in the engine host). */
+export function modelClientFor(settings: RunSettings, endpointMemory?: EndpointMemory): ModelClient {
+  return new ModelClient({
+    endpoint: settings.endpoint,
+    model: settings.model,
+    ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+    ...(endpointMemory ? { memory: endpointMemory } : {}),
+  });
+}
+
 export function wireRun(options: WireRunOptions): { run: AgentRun; recorder: Recorder } {
   const { settings } = options;
-  const model =
-    options.model ??
-    new ModelClient({
-      endpoint: settings.endpoint,
-      model: settings.model,
-      ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
-      ...(options.endpointMemory ? { memory: options.endpointMemory } : {}),
-    });
+  const model = options.model ?? modelClientFor(settings, options.endpointMemory);
   const runId = newRunId();
   const recorder = createRunRecorder({
     runId,

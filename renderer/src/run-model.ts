@@ -12,6 +12,9 @@ export interface ProposalView {
   result?: { ok: boolean; error?: string; note?: string; action: Record<string, unknown> };
 }
 
+/** One image_zoom_in_tool call of a step, as the engine reported it (the `zoom` RunEvent's own facts). */
+export type ZoomView = Omit<Extract<RunEvent, { type: 'zoom' }>, 'type' | 'runId' | 'at' | 'step'>;
+
 export interface StepView {
   step: number;
   image?: ImageRef;
@@ -22,6 +25,10 @@ export interface StepView {
   attempt: number;
   notes: Array<{ kind: 'feedback' | 'retry' | 'error' | 'loop' | 'notice'; text: string }>;
   proposals: ProposalView[];
+  /** The zooms the model made before it acted, in order (answered with a crop, or refused with the reason). */
+  zooms: ZoomView[];
+  /** The reasoning of the step's earlier rounds (before the model saw its zooms' crops). */
+  earlierReasoning: string;
   answer?: string;
   latencyMs?: number;
 }
@@ -42,7 +49,7 @@ export function emptyRun(runId: string, instruction = ''): RunView {
 }
 
 function newStep(step: number): StepView {
-  return { step, reasoning: '', text: '', streaming: false, attempt: 1, notes: [], proposals: [] };
+  return { step, reasoning: '', text: '', streaming: false, attempt: 1, notes: [], proposals: [], zooms: [], earlierReasoning: '' };
 }
 
 /** Copy-on-write update of one step (created when missing). */
@@ -82,6 +89,10 @@ export function reduceRun(current: RunView | null, event: RunEvent): RunView {
         attempt: event.attempt,
         // A new attempt (after an invalid reply) streams afresh; the reason is kept in the notes.
         ...(event.attempt > 1 ? { reasoning: '', text: '' } : {}),
+        // A new round (after zooms): what the model thought before it saw the crops stays readable.
+        ...((event.round ?? 1) > 1 && event.attempt === 1 && s.reasoning
+          ? { earlierReasoning: `${s.earlierReasoning}${s.reasoning}\n\n`, reasoning: '', text: '' }
+          : {}),
       }));
     case 'reasoning-delta':
       return withStep(view, event.step, (s) => ({ ...s, reasoning: s.reasoning + event.delta }));
@@ -138,6 +149,10 @@ export function reduceRun(current: RunView | null, event: RunEvent): RunView {
       }));
     case 'answer':
       return withStep(view, event.step, (s) => ({ ...s, answer: event.text }));
+    case 'zoom': {
+      const { type: _type, runId: _runId, at: _at, step, ...zoom } = event;
+      return withStep(view, step, (s) => ({ ...s, zooms: [...s.zooms, zoom] }));
+    }
     case 'run-finished': {
       // Nothing waits any more once the run has ended.
       const steps = view.steps.map((s) => ({

@@ -1,8 +1,12 @@
-/** The instruction box and the run controls: Run, Pause/Resume, Stop, and the run's state at a glance. */
+/**
+ * The instruction box and the run controls: Run, Ask (the same text as a question about the target's current
+ * screen, components/Ask.tsx), Pause/Resume, Stop, and the run's state at a glance.
+ */
 import { useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { RUN_OUTCOME_LABELS, RUN_STATE_LABELS } from '../../../app/contract';
 import { isActive, type RunView } from '../run-model';
 import { useRequest } from '../useDeskpilot';
+import { AskPanel, useAsk } from './Ask';
 import { TargetPicker } from './TargetPicker';
 
 export const STATE_TEXT: Record<string, string> = { ...RUN_STATE_LABELS, ...RUN_OUTCOME_LABELS };
@@ -41,10 +45,12 @@ export function InstructionBar(props: { run: RunView | null; connected: boolean;
   const [instruction, setInstruction] = useState('');
   const [busy, setBusy] = useState(false);
   const { active, paused, pausing, error, setError, control } = useRunControls(props.run);
+  const questions = useAsk();
+  const asking = questions.asking !== null;
 
   const start = async (e?: FormEvent) => {
     e?.preventDefault();
-    if (active || busy) return;
+    if (active || busy || asking) return;
     setBusy(true);
     setError(null);
     const answer = await request('run.start', { instruction });
@@ -61,22 +67,44 @@ export function InstructionBar(props: { run: RunView | null; connected: boolean;
   };
 
   const state = runStateKey(props.run);
+  const empty = instruction.trim() === '';
+  const askRefusal = active
+    ? 'A run is going: the agent is changing the screen. Ask when it has finished, or Stop it.'
+    : !props.connected
+      ? 'Not connected to Deskpilot.'
+      : empty
+        ? 'Type a question about the screen first.'
+        : null;
   return (
     <form className="instruction-bar" onSubmit={(e) => void start(e)}>
-      <TargetPicker disabled={active || busy || !props.connected} shown={props.shown ?? true} connected={props.connected} />
+      <TargetPicker disabled={active || busy || asking || !props.connected} shown={props.shown ?? true} connected={props.connected} />
       <label htmlFor="instruction">Instruction</label>
       <textarea
         id="instruction"
         rows={2}
         value={instruction}
-        placeholder="What should the agent do? (Enter runs, Shift+Enter for a new line)"
+        placeholder="What should the agent do? Or a question about the screen, then Ask. (Enter runs, Shift+Enter for a new line)"
         onChange={(e) => setInstruction(e.target.value)}
         onKeyDown={onKey}
       />
       <div className="controls">
-        <button type="submit" className="primary" disabled={active || busy || !props.connected || instruction.trim() === ''}>
+        <button type="submit" className="primary" disabled={active || busy || asking || !props.connected || empty}>
           Run
         </button>
+        {asking ? (
+          <button type="button" onClick={() => void questions.cancel()}>
+            Cancel
+          </button>
+        ) : (
+          <button
+            type="button"
+            disabled={askRefusal !== null || busy}
+            title={askRefusal ?? 'Ask the model this question about the current screen of the target; nothing is done on it'}
+            onClick={() => void questions.ask(instruction)}
+          >
+            Ask
+          </button>
+        )}
         <button type="button" disabled={!active} onClick={() => void control(paused ? 'run.resume' : 'run.pause')}>
           {paused ? 'Resume' : 'Pause'}
         </button>
@@ -93,6 +121,7 @@ export function InstructionBar(props: { run: RunView | null; connected: boolean;
           {error}
         </p>
       ) : null}
+      <AskPanel state={questions} />
     </form>
   );
 }

@@ -1,7 +1,7 @@
 /**
- * The screenshot the model saw, with proposed points marked. Points come from the engine (Proposal.imagePoint, in
- * the image's pixels, mapped by app/screen/geometry.ts); here they are only scaled to the displayed size, as
- * percentages of the image.
+ * The screenshot the model saw, with proposed points and zoomed-into regions marked. Points and regions come from
+ * the engine (Proposal.imagePoint, the zoom event's `on.box`, in the image's pixels, mapped by app/screen/geometry.ts
+ * and app/agent/zoom.ts); here they are only scaled to the displayed size.
  */
 import { useEffect, useState } from 'react';
 import type { ImageRef, PointData } from '../../../app/contract';
@@ -50,9 +50,18 @@ export interface Marker {
   label: string;
 }
 
-export function Screenshot(props: { runId: string; image: ImageRef; markers: Marker[]; caption: string }) {
+/** A region the model zoomed into, in the screenshot's pixels, labelled as in the step's zoom list ("Z1"). */
+export interface RegionBox {
+  box: { x: number; y: number; width: number; height: number };
+  label: string;
+  title: string;
+}
+
+export function Screenshot(props: { runId: string; image: ImageRef; markers: Marker[]; boxes?: RegionBox[]; caption: string }) {
   const { src, error } = useImageSrc(props.runId, props.image);
   const { width, height } = props.image;
+  const boxes = props.boxes ?? [];
+  const stroke = Math.max(2, Math.max(width, height) / 300);
   return (
     <figure className="screenshot">
       <div className="screenshot-frame">
@@ -63,6 +72,19 @@ export function Screenshot(props: { runId: string; image: ImageRef; markers: Mar
             {error ?? 'loading screenshot...'}
           </div>
         )}
+        {boxes.length > 0 ? (
+          <svg className="zoom-boxes" viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={`Zoomed regions on ${props.caption}`}>
+            {boxes.map((b) => (
+              <g key={b.label} className="zoom-box" data-label={b.label}>
+                <title>{b.title}</title>
+                <rect x={b.box.x} y={b.box.y} width={b.box.width} height={b.box.height} strokeWidth={stroke} />
+                <text x={b.box.x} y={Math.max(stroke * 6, b.box.y - stroke * 2)} fontSize={stroke * 7} strokeWidth={stroke * 1.5}>
+                  {b.label}
+                </text>
+              </g>
+            ))}
+          </svg>
+        ) : null}
         {props.markers.some((m) => m.point2) ? (
           <svg className="swipes" viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" aria-hidden="true">
             <defs>

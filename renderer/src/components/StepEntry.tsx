@@ -1,9 +1,13 @@
-/** One step of a run: the screenshot the model saw, its reasoning (streaming, collapsible), its text, its actions. */
+/**
+ * One step of a run: the screenshot the model saw (its zoomed-into regions boxed), its reasoning (streaming,
+ * collapsible), the crops it zoomed into, its text, its actions.
+ */
 import { memo, useState } from 'react';
 import type { CoordinateSpace } from '../../../app/screen/geometry';
 import type { StepView } from '../run-model';
 import { ActionCard, type DecideFn } from './ActionCard';
 import { Screenshot } from './Screenshot';
+import { ZoomList, zoomBoxes } from './Zooms';
 
 /** Memoised: while one step streams, the others (and their screenshots) are not rendered again. */
 export const StepEntry = memo(function StepEntry(props: {
@@ -35,18 +39,29 @@ export const StepEntry = memo(function StepEntry(props: {
         {step.streaming ? <span className="pill live">model is answering</span> : null}
         {step.latencyMs !== undefined ? <span className="dim small"> {(step.latencyMs / 1000).toFixed(1)} s</span> : null}
       </h3>
-      {step.image ? <Screenshot runId={props.runId} image={step.image} markers={markers} caption={`Screenshot the model saw at step ${step.step}`} /> : null}
+      {step.image ? (
+        <Screenshot
+          runId={props.runId}
+          image={step.image}
+          markers={markers}
+          boxes={zoomBoxes(step)}
+          caption={`Screenshot the model saw at step ${step.step}`}
+        />
+      ) : null}
 
-      {step.reasoning ? (
+      {step.earlierReasoning || step.reasoning ? (
         <details className="reasoning" open={reasoningOpen} onToggle={(e) => setReasoningOpen((e.target as HTMLDetailsElement).open)}>
           <summary>Reasoning{step.streaming ? ' (streaming)' : ''}</summary>
           <div className="reasoning-text" aria-label={`Reasoning, step ${step.step}`} aria-live="off">
+            {step.earlierReasoning}
             {step.reasoning}
           </div>
         </details>
       ) : step.streaming ? (
         <p className="dim">Waiting for the model...</p>
       ) : null}
+
+      <ZoomList runId={props.runId} step={step} />
 
       {step.text.trim() ? (
         <div className="model-text" aria-label={`Model text, step ${step.step}`}>
