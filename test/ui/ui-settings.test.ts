@@ -115,6 +115,31 @@ describe('settings in the browser UI', () => {
     expect(await page.getByLabel('API key').getAttribute('placeholder')).toContain('(set');
   });
 
+  it('zooms per step: 0 is off, 1-20 saved as the run setting; too many, or a pixel profile, refused with the reason', async () => {
+    const errorOf = async (label: string) => {
+      const id = (await page.getByLabel(label).getAttribute('aria-describedby'))?.split(' ')[0];
+      return page.locator(`[id="${id}"]`).textContent();
+    };
+    expect(await page.getByLabel('Zooms per step').inputValue()).toBe('0');
+    await page.getByLabel('Zooms per step').fill('25');
+    await save();
+    await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
+    expect(await errorOf('Zooms per step')).toBe('must be 0 (off) to 20 zooms per step');
+    await page.getByLabel('Zooms per step').fill('2');
+    await page.getByLabel('Profile', { exact: true }).selectOption('qwen2.5-vl');
+    await save();
+    await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
+    expect(await errorOf('Zooms per step')).toContain('qwen2.5-vl points in pixels of the screenshot');
+    await page.getByLabel('Profile', { exact: true }).selectOption('qwen3-vl');
+    await save();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect(JSON.parse(readFileSync(settingsFile(), 'utf8'))).toMatchObject({ profile: 'qwen3-vl', zoom: 2 });
+    await page.getByLabel('Zooms per step').fill('0');
+    await save();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect(JSON.parse(readFileSync(settingsFile(), 'utf8'))).toMatchObject({ zoom: false });
+  });
+
   it('an empty endpoint is refused as required', async () => {
     await page.getByLabel('Endpoint', { exact: true }).fill('');
     await save();

@@ -1,6 +1,6 @@
 /**
  * Settings: endpoint (with presets), model, API key, target (this desktop or a phone adb sees), profile (the ones
- * that speak the target's tool), approval mode, max steps, display, settle, deny rules
+ * that speak the target's tool), approval mode, max steps, zooms per step, display, settle, deny rules
  * (the built-in ones, each removable, and your own). Checked with the contract's schema before saving (the host
  * checks again; deny-rule patterns are compiled with the same RE2 engine that matches them) and shown next to each
  * field; "Check endpoint" shows the server diagnosis (app/model/check.ts). The API key belongs to the endpoint
@@ -48,6 +48,8 @@ interface Form {
   /** What a run drives: local, android or android:SERIAL. */
   device: string;
   profile: string;
+  /** Zooms per step the model may make before it acts; "0" offers no zoom tool. */
+  zoom: string;
   approve: string;
   maxSteps: string;
   display: string;
@@ -78,6 +80,7 @@ function formFrom(view: SettingsView): Form {
     apiKey: '',
     device: str(d.device, 'local'),
     profile: str(d.profile, defaultProfileFor(d.device)),
+    zoom: d.zoom === true ? '3' : typeof d.zoom === 'number' ? String(d.zoom) : '0',
     approve: str(d.approve, 'ask'),
     maxSteps: str(d.maxSteps, '30'),
     display: str(d.display, '0'),
@@ -100,6 +103,7 @@ function valuesOf(form: Form): Record<string, unknown> {
     ...(form.model.trim() ? { model: form.model.trim() } : {}),
     device: form.device,
     profile: form.profile,
+    zoom: form.zoom.trim() === '0' ? false : num(form.zoom),
     approve: form.approve,
     maxSteps: num(form.maxSteps),
     display: num(form.display),
@@ -113,6 +117,7 @@ const FIELD_OF_PATH: Record<string, Field | undefined> = {
   endpoint: 'endpoint',
   model: 'model',
   profile: 'profile',
+  zoom: 'zoom',
   device: 'device',
   approve: 'approve',
   maxSteps: 'maxSteps',
@@ -122,11 +127,12 @@ const FIELD_OF_PATH: Record<string, Field | undefined> = {
   'settle.enabled': 'settle',
 };
 
-const NUMERIC_PATHS = new Set(['maxSteps', 'display', 'settle.quietMs', 'settle.maxMs']);
+const NUMERIC_PATHS = new Set(['zoom', 'maxSteps', 'display', 'settle.quietMs', 'settle.maxMs']);
 
 function friendly(path: string, message: string, value: unknown): string {
   if (value === undefined || value === '') return `${path === 'endpoint' ? 'the endpoint' : path} is required`;
   if (NUMERIC_PATHS.has(path) && typeof value === 'string') return 'must be a whole number';
+  if (path === 'zoom') return 'must be 0 (off) to 20 zooms per step';
   const small = /Too small: expected number to be >=?(\S+)/.exec(message);
   if (small) return `must be at least ${small[1]}`;
   const big = /Too big: expected number to be <=?(\S+)/.exec(message);
@@ -150,8 +156,12 @@ function validate(form: Form): Errors {
     profile && profile.tool !== toolOf(form.device)
       ? `${profile.id} speaks ${profile.tool}; ${toolOf(form.device) === 'mobile_use' ? 'a phone' : 'this desktop'} takes ${toolOf(form.device)} (e.g. ${defaultProfileFor(form.device)})`
       : null;
-  if (result.success) return mismatch ? { profile: mismatch } : {};
-  const errors: Errors = mismatch ? { profile: mismatch } : {};
+  // As profiles.ts refuses it: zoom boxes are given on the grid, so a pixel profile cannot zoom.
+  const pixelZoom =
+    profile && form.zoom.trim() !== '0' && profile.coordinates.kind !== 'grid' ? `${profile.id} points in pixels of the screenshot; zoom needs a grid profile (0 = off)` : null;
+  const early: Errors = { ...(mismatch ? { profile: mismatch } : {}), ...(pixelZoom ? { zoom: pixelZoom } : {}) };
+  if (result.success) return early;
+  const errors: Errors = early;
   for (const issue of result.error.issues) {
     const path = issue.path.map(String).join('.');
     const field = fieldOf(path);
@@ -485,6 +495,14 @@ export function Settings() {
       </div>
       <div className="row">
         <TextField label="Max steps" value={form.maxSteps} error={errors.maxSteps} inputMode="numeric" onChange={(v) => set('maxSteps', v)} />
+        <TextField
+          label="Zooms per step"
+          value={form.zoom}
+          error={errors.zoom}
+          inputMode="numeric"
+          hint="0 = off; otherwise the model may zoom into the screen this many times before it acts"
+          onChange={(v) => set('zoom', v)}
+        />
         {targetTool === 'mobile_use' ? null : displays.length > 1 ? (
           <div className="field">
             <label htmlFor="settings-display">Display</label>
