@@ -10,8 +10,11 @@
  * The output is byte-stable for the same input (fixed key order, no clocks) so the server's prefix cache stays warm.
  */
 import type { Profile } from './profiles';
+import { pythonJson } from './python-json';
 import { computerUseTool, imageZoomInTool, mobileUseTool, type FunctionTool } from './tools';
 import type { Size } from '../screen/geometry';
+
+export { pythonJson };
 
 export type Part = { type: 'text'; text: string } | { type: 'image'; mime: string; base64: string };
 
@@ -53,23 +56,6 @@ export interface BuildChatRequestInput {
   turns: Turn[];
   tools: FunctionTool[];
   mode: ServerMode;
-}
-
-/**
- * JSON the way Python's `json.dumps(x, ensure_ascii=False)` writes it (", " and ": " separators): the form Qwen's
- * chat template (`tojson`) and Qwen-Agent produce, so prompt mode shows the model the bytes it was trained on.
- */
-export function pythonJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${pythonJson(v)}`).join(', ')}}`;
-  }
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new Error(`cannot write ${value} as JSON in a prompt`);
-  }
-  return JSON.stringify(value);
 }
 
 /** The Nous/Hermes function-calling block (reference section 5), as Qwen's template appends it to the system. */
