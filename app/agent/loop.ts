@@ -141,6 +141,7 @@ export class AgentRun {
       type: 'run-started',
       instruction: this.instruction,
       settings: redactSettings(this.settings) as Record<string, unknown>,
+      profile: this.profile as unknown as Record<string, unknown>,
       runDir: this.deps.recorder?.dir ?? '',
     });
     control.setState('running');

@@ -9,6 +9,7 @@
  * uses.
  */
 import { z } from 'zod';
+import { AGENT_PRESETS, type AgentPreset } from '../contract';
 import type { ImageSpec } from '../screen/smart-resize';
 import { OSWORLD_QWEN3VL_SYSTEM_PROMPT } from './osworld-qwen3vl';
 
@@ -47,12 +48,8 @@ export const ZOOM_MIN_PIXELS = 256 * 32 * 32;
 export const HISTORY_STRATEGIES = ['tool-turns', 'previous-actions'] as const;
 export type HistoryStrategy = (typeof HISTORY_STRATEGIES)[number];
 
-/**
- * Published agents reproduced as they are (`--agent NAME`, the `agent` setting): each is the built-in profile of
- * the same name, and choosing it records it as the run's agent.
- */
-export const AGENT_PRESETS = ['osworld-qwen3vl'] as const;
-export type AgentPreset = (typeof AGENT_PRESETS)[number];
+/** Published agents reproduced as they are (contract.ts AGENT_PRESETS): each is the built-in profile of that name. */
+export { AGENT_PRESETS, type AgentPreset };
 
 export const ProfileSchema = z.object({
   id: z.string().min(1),

@@ -7,6 +7,9 @@
  *   as `<tool_call>` text and results as user turns wrapped in `<tool_response>`, exactly as Qwen's chat template
  *   would render them itself.
  *
+ * A profile's `layout` may ask for another form: `osworld-qwen3vl` sends what OSWorld's Qwen3-VL agent sends (every
+ * content a list of parts, no `tools` in either mode: its system prompt carries its own tool text; osworld-qwen3vl.ts).
+ *
  * The output is byte-stable for the same input (fixed key order, no clocks) so the server's prefix cache stays warm.
  */
 import type { Profile } from './profiles';
@@ -35,11 +38,11 @@ export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; 
 
 /** The subset of OpenAI chat messages we send. */
 export type ChatMessage =
-  | { role: 'system'; content: string }
+  | { role: 'system'; content: string | ContentPart[] }
   | { role: 'user'; content: string | ContentPart[] }
   | {
       role: 'assistant';
-      content: string | null;
+      content: string | null | ContentPart[];
       tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>;
     }
   | { role: 'tool'; tool_call_id: string; content: string };
@@ -98,6 +101,8 @@ export function screenTextSize(profile: Profile, imageSize: Size): Size {
 
 /** The tools a profile offers, with the screen line filled in for it. `imageSize` = the resized screenshot size. */
 export function toolsForProfile(profile: Profile, imageSize: Size): FunctionTool[] {
+  // The published agent's own tool text is in its system prompt; it sends no tools.
+  if (profile.layout === 'osworld-qwen3vl') return [];
   const screen = screenTextSize(profile, imageSize);
   const main = profile.tool === 'mobile_use' ? mobileUseTool(screen) : computerUseTool(screen);
   const extra = profile.extraTools.map((name) => {
@@ -140,6 +145,7 @@ function mergeText(parts: ContentPart[]): ContentPart[] {
 
 export function buildChatRequest(input: BuildChatRequestInput): ChatRequestParts {
   const { system, turns, tools, mode } = input;
+  if (input.profile.layout === 'osworld-qwen3vl') return { messages: osworldMessages(system, turns) };
   const messages: ChatMessage[] = [];
 
   const systemParts: string[] = [];
@@ -199,4 +205,19 @@ export function buildChatRequest(input: BuildChatRequestInput): ChatRequestParts
 
   if (mode === 'native' && tools.length > 0) return { messages, tools, tool_choice: 'auto' };
   return { messages };
+}
+
+/**
+ * OSWorld's Qwen3-VL agent's messages: the system prompt and each turn as a list of parts, in the order given, the
+ * same in either server mode (it never sends `tools`). Its history (previous-actions) has user and assistant turns
+ * only; an assistant turn is the reply's text as it came.
+ */
+function osworldMessages(system: string | undefined, turns: Turn[]): ChatMessage[] {
+  const messages: ChatMessage[] = [{ role: 'system', content: [{ type: 'text', text: system ?? '' }] }];
+  for (const turn of turns) {
+    if (turn.role === 'user') messages.push({ role: 'user', content: toContentParts(turn.parts) });
+    else if (turn.role === 'assistant') messages.push({ role: 'assistant', content: [{ type: 'text', text: assistantText(turn) }] });
+    else throw new Error('the osworld-qwen3vl layout has no tool turns; its history strategy is previous-actions');
+  }
+  return messages;
 }

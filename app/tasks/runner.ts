@@ -70,6 +70,8 @@ export interface RunOptions {
   parallel?: number;
   /** The model's coordinate space, for writing actions as pyautogui code in traj.jsonl. */
   space: CoordinateSpace;
+  /** Which agent preset and profile ran the tasks, written into each task's record (results.ts SETTINGS_FILE). */
+  ranWith?: { agent: string | null; profile: string };
   password?: string;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
@@ -146,7 +148,7 @@ async function runOne(task: LoadedTask, options: RunOptions): Promise<TaskOutcom
   let agentStatus: string | null = null;
   const finish = async (status: TaskRecord['status'], score: number | null, reason: string, extra: Record<string, unknown> = {}): Promise<TaskOutcome> => {
     if (status === 'scored' && score !== null) await writer.result(score);
-    await writer.record({ domain: task.domain, id: task.id, status, score, reason, agentStatus, steps, startedAt, finishedAt: new Date().toISOString(), instruction: task.task.instruction, ...extra });
+    await writer.record({ domain: task.domain, id: task.id, status, score, reason, agentStatus, steps, startedAt, finishedAt: new Date().toISOString(), instruction: task.task.instruction, ...(options.ranWith ? { ranWith: options.ranWith } : {}), ...extra });
     await writer.log(`${status}${score !== null ? ` score=${score}` : ''}: ${reason}`);
     return { domain: task.domain, id: task.id, dir, status, score, reason };
   };
