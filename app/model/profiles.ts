@@ -128,6 +128,12 @@ export const ProfileSchema = z.object({
    * its text is the answer; interleaved-thinking models end a task that way, seed 000).
    */
   replyWithoutCall: z.enum(['invalid', 'answer']).default('invalid'),
+  /**
+   * How a `terminate` call ends an OSWorld task: as its status says (`by-status`: success DONE, failure FAIL), or
+   * always as DONE (`always-done`: OSWorld's Qwen3-VL agent translates every terminate to DONE, so the infeasible
+   * tasks, which score a final FAIL, score 0 with it). app/tasks/loop-agent.ts reads it.
+   */
+  terminate: z.enum(['by-status', 'always-done']).default('by-status'),
   sampling: z.object({
     temperature: z.number().min(0).max(2),
     topP: z.number().gt(0).max(1),
@@ -251,6 +257,7 @@ const BUILT_IN: ProfileInput[] = [
     thinking: false,
     history: { strategy: 'previous-actions', images: 4, keepThinking: false },
     layout: 'osworld-qwen3vl',
+    terminate: 'always-done',
     sampling: { temperature: 0, topP: 0.9, maxTokens: 32768 },
   },
 ];

@@ -38,6 +38,8 @@ export interface TaskStep {
 export interface TaskAgentResult {
   status: 'done' | 'failed' | 'max-steps' | 'stopped' | 'error';
   lastAction: ComputerAction | null;
+  /** How the agent's terminate ended the task, when it did not go by the status (the profile's `terminate`). */
+  terminatedAs?: 'DONE' | 'FAIL';
   error?: string;
 }
 
@@ -132,7 +134,7 @@ async function openDesktop(backend: BackendOptions, log: (line: string) => void)
 /** OSWorld's last action_history entry from the agent's result. */
 export function lastActionToken(result: TaskAgentResult, lastStep: TaskStepAction | null): LastAction {
   const a = result.lastAction;
-  if (a?.action === 'terminate') return a.status === 'failure' ? 'FAIL' : 'DONE';
+  if (a?.action === 'terminate') return result.terminatedAs ?? (a.status === 'failure' ? 'FAIL' : 'DONE');
   if (a?.action === 'wait') return 'WAIT';
   if (typeof lastStep === 'string') return lastStep;
   return a || lastStep ? 'OTHER' : null;

@@ -141,9 +141,9 @@ describe('osworld-qwen3vl replies, Action lines and coordinates', () => {
   const profile = getProfile('osworld-qwen3vl');
 
   it('parses each reply of the response format into its call, and names the step as the reference does', () => {
-    const calls = REPLIES.map((r) => parseReply({ role: 'assistant', content: r.content }, profile, { imageSize: { width: 1920, height: 1088 } }));
+    const calls = REPLIES.map((r) => parseReply({ content: r.content }, profile, { imageSize: { width: 1920, height: 1088 } }));
     expect(calls.map((c) => c.errors)).toEqual(REPLIES.map(() => []));
-    expect(calls.map((c) => c.calls.map((call) => call.arguments.action))).toEqual([['left_click'], ['double_click'], ['key'], ['type'], ['key'], ['terminate']]);
+    expect(calls.map((c) => c.calls.map((call) => (call.arguments as { action: string }).action))).toEqual([['left_click'], ['double_click'], ['key'], ['type'], ['key'], ['terminate']]);
     expect(REPLIES.map((r, i) => osworldActionLine(r.content, calls[i]!.calls as never))).toEqual(REPLIES.map((r) => r.actionLine));
   });
 
