@@ -85,6 +85,14 @@ export interface History {
   render(): Turn[];
 }
 
+/**
+ * How many requests a screenshot stays in the model's view, at least: tool-turns keeps the latest `images`;
+ * previous-actions sends the current screenshot and the `images` before it.
+ */
+export function requestsInView(profile: Profile): number {
+  return profile.history.strategy === 'previous-actions' ? profile.history.images + 1 : profile.history.images;
+}
+
 /** The history the profile's strategy asks for. */
 export function createHistory(profile: Profile): History {
   switch (profile.history.strategy) {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PreviousActionsHistory } from '../../app/agent/history';
 import { AgentRun } from '../../app/agent/loop';
 import { RunSettingsSchema, type Decision, type RunEvent } from '../../app/contract';
 import { ModelClient } from '../../app/model/client';
@@ -183,5 +184,41 @@ describe('osworld-qwen3vl replies, Action lines and coordinates', () => {
     expect(() => profileForSettings({ agent: 'osworld-qwen3vl', systemPrompt: 'Be careful.' })).toThrow(/system prompt unchanged/);
     expect(() => getProfile('osworld-qwen3vl:grid=999')).toThrow(/grid cannot be changed/);
     expect(() => RunSettingsSchema.parse({ endpoint: 'http://x/v1', model: 'm', agent: 'osworld' })).toThrow(/agent must be one of: osworld-qwen3vl/);
+  });
+});
+
+describe('previous-actions history', () => {
+  const shot = (n: number) => ({ mime: 'image/png', base64: `shot${n}` });
+  const reply = (n: number) => ({ reasoning: null, text: '', raw: `Action: Step ${n}.\n<tool_call>...</tool_call>`, calls: [] });
+  const images = (turns: ReturnType<PreviousActionsHistory['render']>) =>
+    turns.flatMap((t) => (t.role === 'user' ? t.parts.flatMap((p) => (p.type === 'image' ? [p.base64] : [])) : []));
+
+  it('sends a rejected reply and its errors after the current screenshot for that step only', () => {
+    const history = new PreviousActionsHistory(4);
+    history.start('Do it.', shot(1));
+    history.addRejected({ reasoning: null, text: 'garbage', raw: 'garbage', calls: [] }, 'Your last reply was not performed: no tool call.');
+    const retry = history.render();
+    expect(retry.slice(-2)).toEqual([
+      { role: 'assistant', text: 'garbage', calls: [] },
+      { role: 'user', parts: [{ type: 'text', text: 'Your last reply was not performed: no tool call.' }] },
+    ]);
+    history.addReply(reply(1));
+    history.addResults([], shot(2));
+    const next = history.render();
+    expect(next.map((t) => t.role)).toEqual(['user', 'assistant', 'user']);
+    expect(JSON.stringify(next)).not.toContain('garbage');
+  });
+
+  it('keeps the current screenshot and the 4 before it, however long the run', () => {
+    const history = new PreviousActionsHistory(4);
+    history.start('Do it.', shot(1));
+    for (let n = 1; n <= 9; n++) {
+      history.addReply(reply(n));
+      history.addResults([], shot(n + 1));
+    }
+    const turns = history.render();
+    expect(images(turns)).toEqual(['shot6', 'shot7', 'shot8', 'shot9', 'shot10']);
+    const prompt = turns[0]!.role === 'user' ? turns[0]!.parts[1] : undefined;
+    expect(prompt?.type === 'text' && prompt.text.endsWith('Previous actions:\nStep 1: Step 1.\nStep 2: Step 2.\nStep 3: Step 3.\nStep 4: Step 4.\nStep 5: Step 5.')).toBe(true);
   });
 });
