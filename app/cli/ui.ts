@@ -49,6 +49,7 @@ export function registerUi(program: Command): void {
       endpoint: flags.endpoint,
       model: flags.model,
       profile: flags.profile,
+      agent: flags.agent,
       device: flags.device,
       approve: flags.approve,
       maxSteps: flags.maxSteps,
