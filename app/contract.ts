@@ -99,6 +99,13 @@ export interface DeviceList {
   phonesError?: string;
 }
 
+/**
+ * Published agents reproduced as they are (`--agent NAME`, the `agent` setting): each is the built-in profile of the
+ * same name (app/model/profiles.ts), which a run then uses whatever `profile` says; the run record keeps both.
+ */
+export const AGENT_PRESETS = ['osworld-qwen3vl'] as const;
+export type AgentPreset = (typeof AGENT_PRESETS)[number];
+
 export const RunSettingsSchema = z.object({
   endpoint: z.string().url('endpoint must be a URL such as http://localhost:8000/v1'),
   model: z.string().min(1, 'model name is required (the name the server serves)'),
@@ -113,6 +120,8 @@ export const RunSettingsSchema = z.object({
    * step (default 3). Zooms are answered inside the step from the full-resolution screen, never sent for approval.
    */
   zoom: z.union([z.boolean(), z.number().int().min(1).max(20)]).default(false),
+  /** A published agent reproduced as it is (AGENT_PRESETS): it decides the profile; zoom and systemPrompt are refused. */
+  agent: z.enum(AGENT_PRESETS, { error: `agent must be one of: ${AGENT_PRESETS.join(', ')}` }).optional(),
   approve: ApprovalModeSchema.default('ask'),
   maxSteps: z.number().int().min(1).max(500).default(30),
   /** Index into the display list (0 = primary). */
@@ -260,6 +269,11 @@ export const RunEventSchema = z.discriminatedUnion('type', [
     type: z.literal('run-started'),
     instruction: z.string(),
     settings: z.record(z.string(), z.unknown()),
+    /**
+     * The whole profile the run uses (app/model/profiles.ts: prompt, sampling, image sizing, history, coordinates),
+     * so the record says exactly what was sent, e.g. for an agent preset.
+     */
+    profile: z.record(z.string(), z.unknown()).optional(),
     runDir: z.string(),
   }),
   z.object({ ...base, type: z.literal('state'), state: RunStateSchema, reason: z.string().optional() }),

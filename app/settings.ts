@@ -15,6 +15,7 @@ export const ENV_SETTINGS = {
   DESKPILOT_MODEL: 'model',
   DESKPILOT_API_KEY: 'apiKey',
   DESKPILOT_PROFILE: 'profile',
+  DESKPILOT_AGENT: 'agent',
   DESKPILOT_APPROVE: 'approve',
   DESKPILOT_MAX_STEPS: 'maxSteps',
   DESKPILOT_DISPLAY: 'display',
@@ -126,6 +127,8 @@ export function resolveSettings(options: ResolveOptions): RunSettings {
   const merged = Object.assign({}, ...sources.map((s) => s.values)) as Record<string, unknown>;
   // No profile from any source: the one for the device (a phone's mobile_use model).
   if (merged.profile === undefined) merged.profile = defaultProfileFor(merged.device);
+  // An agent preset is its own profile (app/model/profiles.ts): recorded so, whatever profile a source gave.
+  if (typeof merged.agent === 'string') merged.profile = merged.agent;
   const result = RunSettingsSchema.safeParse(merged);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {

@@ -11,7 +11,7 @@ import type { Profile } from '../model/profiles';
 import { toolsForProfile, type Turn } from '../model/prompt';
 import type { FunctionTool } from '../model/tools';
 import type { Size } from '../screen/geometry';
-import { History, type ImageInput, type ImageSource, type ToolResult } from './history';
+import { createHistory, type History, type ImageInput, type ImageSource, type ToolResult } from './history';
 import { RequestLog } from './request-log';
 import { timed, type RunControl } from './run-control';
 
@@ -46,7 +46,7 @@ export class Conversation {
     private readonly model: ModelStreamer,
     private readonly control: RunControl,
   ) {
-    this.history = new History(profile);
+    this.history = createHistory(profile);
     this.requests = new RequestLog((dataUrl) => control.imageFile(dataUrl));
   }
 
@@ -101,23 +101,19 @@ export class Conversation {
           reasoning: parsed.reasoning,
           text: parsed.text,
           calls: parsed.calls.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments as Record<string, unknown> })),
+          raw: rawReplyText(done.message),
         });
         return parsed;
       }
       // A rejected reply goes back as the text the model wrote (no structured calls: nothing of it was performed,
       // so no tool results follow it), then the errors. Only its start: a reply refused for its size must not fill
       // the model's context in the next request.
-      this.history.addReply({
-        reasoning: parsed.reasoning === null ? null : shortened(parsed.reasoning),
-        text: shortened(rawReplyText(done.message)),
-        calls: [],
-      });
-
       const message =
         `Your last reply was not performed: ${problems.join('; ')}. ` +
         `Reply with one or more <tool_call> blocks calling ${this.profile.tool} with valid arguments.`;
       this.control.emit({ type: 'feedback', step, message });
-      this.history.addFeedback(message);
+      const text = shortened(rawReplyText(done.message));
+      this.history.addRejected({ reasoning: parsed.reasoning === null ? null : shortened(parsed.reasoning), text, calls: [], raw: text }, message);
     }
     return null;
   }

@@ -35,7 +35,7 @@ import { activeDenyRules } from '../policy/default-deny-rules';
 import type { Display } from '../screen/geometry';
 import { prepareImage, type ModelImage } from '../screen/prepare';
 import { Conversation, type ModelStreamer, type ValidReply } from './conversation';
-import type { ImageInput, ToolResult } from './history';
+import { requestsInView, type ImageInput, type ToolResult } from './history';
 import { LoopDetector } from './loop-detection';
 import { buildProposal, decideProposal, riskContextFor, toScreen, type StepTarget } from './proposal';
 import type { Recorder } from './recorder';
@@ -107,8 +107,8 @@ export class AgentRun {
       space: this.profile.coordinates,
     });
     this.conversation = new Conversation(this.profile, settings, deps.model, this.control);
-    // A screenshot stays in the model's view for this many requests (History.render keeps the latest ones).
-    this.screenText = new ScreenReading(settings.ocr, this.profile.history.images, this.control);
+    // A screenshot stays in the model's view for this many requests (the history keeps the latest ones).
+    this.screenText = new ScreenReading(settings.ocr, requestsInView(this.profile), this.control);
     this.loops = new LoopDetector(settings.loopThreshold);
   }
 
@@ -141,6 +141,7 @@ export class AgentRun {
       type: 'run-started',
       instruction: this.instruction,
       settings: redactSettings(this.settings) as Record<string, unknown>,
+      profile: this.profile as unknown as Record<string, unknown>,
       runDir: this.deps.recorder?.dir ?? '',
     });
     control.setState('running');

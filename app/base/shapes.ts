@@ -15,7 +15,18 @@ export interface Size {
 
 /** How the model expresses points. */
 export type CoordinateSpace =
-  | { kind: 'grid'; size: number } // x in 0..size, y in 0..size, relative to the image
+  | {
+      kind: 'grid';
+      /** x in 0..size, y in 0..size, relative to the image: the grid the model is told and replies are checked against. */
+      size: number;
+      /**
+       * What a point is divided by to map it to the screen (default `size`). OSWorld's Qwen3-VL agent states a
+       * 1000x1000 screen but divides by 999, so its 999 is the last pixel.
+       */
+      divisor?: number;
+      /** How a mapped point becomes a whole pixel: to the nearest (default) or down (Python's int(), as OSWorld's agent). */
+      rounding?: 'nearest' | 'down';
+    }
   | { kind: 'absolute' }; // pixels of the image the model was sent (needs that image's size)
 
 /** One monitor. `bounds` are in global logical units; `scaleFactor` is physical pixels per logical unit. */

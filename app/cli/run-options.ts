@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { APPROVAL_MODES, RunSettingsSchema, toolOfDevice, type RunSettings } from '../contract';
+import { AGENT_PRESETS, APPROVAL_MODES, RunSettingsSchema, toolOfDevice, type RunSettings } from '../contract';
 import { getProfile } from '../model/profiles';
 import { UsageError } from './errors';
 import { ENV_SETTINGS, intFlag, readConfigFile, readEnv, resolveSettings, SettingsError } from '../settings';
@@ -22,6 +22,8 @@ export interface ModelFlags {
   profile?: string;
   /** `--zoom` (true) or `--zoom N` (zooms per step). */
   zoom?: boolean | number;
+  /** `--agent NAME`: a published agent reproduced as it is (AGENT_PRESETS). */
+  agent?: string;
   config?: string;
 }
 
@@ -46,6 +48,9 @@ export function addModelOptions(command: Command): Command {
     .option('--api-key <key>', 'API key on the command line: visible to other users in ps; prefer --api-key-file')
     .option('--profile <id>', 'model profile: qwen3-vl, qwen3-vl-thinking, qwen3-vl-interleaved, qwen2.5-vl, qwen3-vl-mobile, ... (env DESKPILOT_PROFILE; default qwen3-vl, on a phone qwen3-vl-mobile)')
     .option('--zoom [n]', 'offer image_zoom_in_tool: the model may zoom into the screen before it acts, at most n times per step (default 3)', intFlag('--zoom'))
+    .addOption(
+      new Option('--agent <name>', "a published agent reproduced as it is, for scores comparable with published ones: osworld-qwen3vl (OSWorld's Qwen3-VL agent; env DESKPILOT_AGENT)").choices([...AGENT_PRESETS]),
+    )
     .option('--config <file>', 'settings file (JSON; default ~/.config/deskpilot/config.json, env DESKPILOT_CONFIG)');
 }
 
@@ -105,6 +110,7 @@ export function settingsFromFlags(
       profile: flags.profile,
       device: flags.device,
       zoom: flags.zoom,
+      agent: flags.agent,
       approve: flags.approve,
       maxSteps: flags.maxSteps,
       display: flags.display,

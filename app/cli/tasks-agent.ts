@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RunSettingsSchema, type RunSettings } from '../contract';
-import { getProfile } from '../model/profiles';
+import { profileForSettings } from '../model/profiles';
 import { reapOnExit } from '../platform/reaper';
 import type { CoordinateSpace, Size } from '../screen/geometry';
 import { RECORD_FILE, TaskRecordSchema } from '../tasks/results';
@@ -33,7 +33,18 @@ export interface TaskSettingsFlags extends ModelFlags {
 export async function resolveTaskSettings(flags: TaskSettingsFlags): Promise<RunSettings> {
   const { resolveModelName, MODEL_FROM_SERVER } = await import('./model-name');
   const partial = settingsFromFlags(
-    { endpoint: flags.endpoint, model: flags.model, apiKey: flags.apiKey, apiKeyFile: flags.apiKeyFile, profile: flags.profile, config: flags.config, maxSteps: flags.maxSteps, approve: flags.approve },
+    {
+      endpoint: flags.endpoint,
+      model: flags.model,
+      apiKey: flags.apiKey,
+      apiKeyFile: flags.apiKeyFile,
+      profile: flags.profile,
+      zoom: flags.zoom,
+      agent: flags.agent,
+      config: flags.config,
+      maxSteps: flags.maxSteps,
+      approve: flags.approve,
+    },
     { model: MODEL_FROM_SERVER, ...TASKS_RUN_DEFAULTS },
   );
   return { ...partial, model: await resolveModelName(partial.endpoint, partial.model, partial.apiKey) };
@@ -67,7 +78,7 @@ export async function agentFactory(settings: RunSettings): Promise<{ createAgent
       model: new ModelClient({ endpoint: settings.endpoint, model: settings.model, ...(settings.apiKey ? { apiKey: settings.apiKey } : {}), memory }),
       approver: settings.approve === 'auto' ? null : new TerminalApprover(),
     });
-  return { createAgent, space: getProfile(settings.profile).coordinates };
+  return { createAgent, space: profileForSettings(settings).coordinates };
 }
 
 /** The desktop each task gets: the guest server, an existing display, or a fresh Xvfb (screen sized). */
@@ -109,12 +120,13 @@ export function childRunner(flags: ChildFlags, settings: RunSettings, interactiv
     const args = [BIN, 'tasks', 'run', path.resolve(task.file), '--child', '--out', path.resolve(flags.out)];
     // The settings this process resolved, so the child runs with exactly them (the config file still gives the rest).
     const pass: Array<[string, string | undefined]> = [
-      ['--endpoint', settings.endpoint], ['--model', settings.model], ['--profile', settings.profile], ['--config', flags.config],
+      ['--endpoint', settings.endpoint], ['--model', settings.model], ['--profile', settings.profile], ['--agent', settings.agent], ['--config', flags.config],
       ['--approve', settings.approve], ['--max-steps', String(settings.maxSteps)], ['--screen', flags.screen],
       ['--action-space', flags.actionSpace], ['--observation', flags.observation],
       ['--home', flags.home], ['--cache', flags.cache], ['--password', flags.password],
     ];
     for (const [flag, value] of pass) if (value !== undefined) args.push(flag, value);
+    if (settings.zoom !== false) args.push('--zoom', ...(settings.zoom === true ? [] : [String(settings.zoom)]));
     if (flags.fetch) args.push('--fetch');
     if (flags.settingsFile) args.push('--settings-file', flags.settingsFile);
     return new Promise((resolve) => {

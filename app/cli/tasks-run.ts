@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { APPROVAL_MODES } from '../contract';
 import { ProgressBar } from '../tasks/progress';
+import { describeRun, writeRunDescription } from '../tasks/results';
 import { runTasks } from '../tasks/runner';
 import { loadTasks, TaskFileError } from '../tasks/schema';
 import { UsageError } from './errors';
@@ -87,6 +88,10 @@ export function registerTasksRun(tasks: Command): void {
     const settings = flags.child && flags.settingsFile ? await settingsFromFile(flags.settingsFile) : await resolveTaskSettings(flags);
     const { model, maxSteps } = settings;
     const { createAgent, space } = await agentFactory(settings);
+    const layout = { out: path.resolve(flags.out), model, actionSpace: flags.actionSpace, observation: flags.observation };
+    const description = describeRun(settings);
+    // The parent writes what produced the results; a child (one task) only names it in the task's record.
+    if (!flags.child) await writeRunDescription(layout, description);
     const backend = await taskBackend(flags, screen);
     // nut-js reads DISPLAY once per process: each task on a fresh display runs in its own process.
     const perProcess = flags.backend === 'local' && !flags.display && !flags.child;
@@ -101,7 +106,8 @@ export function registerTasksRun(tasks: Command): void {
         tasks: loaded.tasks,
         backend,
         createAgent,
-        layout: { out: path.resolve(flags.out), model, actionSpace: flags.actionSpace, observation: flags.observation },
+        layout,
+        ranWith: { agent: description.agent, profile: description.profile.id },
         cache: cacheFrom(flags),
         maxSteps,
         parallel,

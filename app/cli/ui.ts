@@ -50,6 +50,7 @@ export function registerUi(program: Command): void {
       model: flags.model,
       profile: flags.profile,
       zoom: flags.zoom,
+      agent: flags.agent,
       device: flags.device,
       approve: flags.approve,
       maxSteps: flags.maxSteps,

@@ -7,11 +7,17 @@
  *   as `<tool_call>` text and results as user turns wrapped in `<tool_response>`, exactly as Qwen's chat template
  *   would render them itself.
  *
+ * A profile's `layout` may ask for another form: `osworld-qwen3vl` sends what OSWorld's Qwen3-VL agent sends (every
+ * content a list of parts, no `tools` in either mode: its system prompt carries its own tool text; osworld-qwen3vl.ts).
+ *
  * The output is byte-stable for the same input (fixed key order, no clocks) so the server's prefix cache stays warm.
  */
 import type { Profile } from './profiles';
+import { pythonJson } from './python-json';
 import { computerUseTool, imageZoomInTool, mobileUseTool, type FunctionTool } from './tools';
 import type { Size } from '../screen/geometry';
+
+export { pythonJson };
 
 export type Part = { type: 'text'; text: string } | { type: 'image'; mime: string; base64: string };
 
@@ -32,11 +38,11 @@ export type ContentPart = { type: 'text'; text: string } | { type: 'image_url'; 
 
 /** The subset of OpenAI chat messages we send. */
 export type ChatMessage =
-  | { role: 'system'; content: string }
+  | { role: 'system'; content: string | ContentPart[] }
   | { role: 'user'; content: string | ContentPart[] }
   | {
       role: 'assistant';
-      content: string | null;
+      content: string | null | ContentPart[];
       tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>;
     }
   | { role: 'tool'; tool_call_id: string; content: string };
@@ -53,23 +59,6 @@ export interface BuildChatRequestInput {
   turns: Turn[];
   tools: FunctionTool[];
   mode: ServerMode;
-}
-
-/**
- * JSON the way Python's `json.dumps(x, ensure_ascii=False)` writes it (", " and ": " separators): the form Qwen's
- * chat template (`tojson`) and Qwen-Agent produce, so prompt mode shows the model the bytes it was trained on.
- */
-export function pythonJson(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${pythonJson(v)}`).join(', ')}}`;
-  }
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new Error(`cannot write ${value} as JSON in a prompt`);
-  }
-  return JSON.stringify(value);
 }
 
 /** The Nous/Hermes function-calling block (reference section 5), as Qwen's template appends it to the system. */
@@ -112,6 +101,8 @@ export function screenTextSize(profile: Profile, imageSize: Size): Size {
 
 /** The tools a profile offers, with the screen line filled in for it. `imageSize` = the resized screenshot size. */
 export function toolsForProfile(profile: Profile, imageSize: Size): FunctionTool[] {
+  // The published agent's own tool text is in its system prompt; it sends no tools.
+  if (profile.layout === 'osworld-qwen3vl') return [];
   const screen = screenTextSize(profile, imageSize);
   const main = profile.tool === 'mobile_use' ? mobileUseTool(screen) : computerUseTool(screen);
   const extra = profile.extraTools.map((name) => {
@@ -154,6 +145,7 @@ function mergeText(parts: ContentPart[]): ContentPart[] {
 
 export function buildChatRequest(input: BuildChatRequestInput): ChatRequestParts {
   const { system, turns, tools, mode } = input;
+  if (input.profile.layout === 'osworld-qwen3vl') return { messages: osworldMessages(system, turns) };
   const messages: ChatMessage[] = [];
 
   const systemParts: string[] = [];
@@ -213,4 +205,19 @@ export function buildChatRequest(input: BuildChatRequestInput): ChatRequestParts
 
   if (mode === 'native' && tools.length > 0) return { messages, tools, tool_choice: 'auto' };
   return { messages };
+}
+
+/**
+ * OSWorld's Qwen3-VL agent's messages: the system prompt and each turn as a list of parts, in the order given, the
+ * same in either server mode (it never sends `tools`). Its history (previous-actions) has user and assistant turns
+ * only; an assistant turn is the reply's text as it came.
+ */
+function osworldMessages(system: string | undefined, turns: Turn[]): ChatMessage[] {
+  const messages: ChatMessage[] = [{ role: 'system', content: [{ type: 'text', text: system ?? '' }] }];
+  for (const turn of turns) {
+    if (turn.role === 'user') messages.push({ role: 'user', content: toContentParts(turn.parts) });
+    else if (turn.role === 'assistant') messages.push({ role: 'assistant', content: [{ type: 'text', text: assistantText(turn) }] });
+    else throw new Error('the osworld-qwen3vl layout has no tool turns; its history strategy is previous-actions');
+  }
+  return messages;
 }

@@ -62,11 +62,21 @@ function clamp(value: number, min: number, max: number): number {
  * `imageSize` is the size of the image the model was sent; it is needed only for absolute coordinates.
  */
 export function modelToScreen(point: Point, space: CoordinateSpace, screen: Size, imageSize?: Size): Point {
-  const extent = spaceExtent(space, imageSize);
+  const extent = mappingExtent(space, imageSize);
+  // OSWorld's agent writes int(x * width / 999): the product first, then down (the same float as Python's).
+  const whole = space.kind === 'grid' && space.rounding === 'down' ? Math.trunc : Math.round;
+  const scale = (value: number, from: number, to: number) =>
+    space.kind === 'grid' && space.rounding === 'down' ? value * (to / from) : (value / from) * to;
   return {
-    x: clamp(Math.round((point.x / extent.width) * screen.width), 0, screen.width - 1),
-    y: clamp(Math.round((point.y / extent.height) * screen.height), 0, screen.height - 1),
+    x: clamp(whole(scale(point.x, extent.width, screen.width)), 0, screen.width - 1),
+    y: clamp(whole(scale(point.y, extent.height, screen.height)), 0, screen.height - 1),
   };
+}
+
+/** What a model point is divided by along each axis: the grid's divisor (its size unless set), or the image's pixels. */
+function mappingExtent(space: CoordinateSpace, imageSize: Size | undefined): Size {
+  if (space.kind === 'grid' && space.divisor !== undefined) return { width: space.divisor, height: space.divisor };
+  return spaceExtent(space, imageSize);
 }
 
 /** Model point -> global desktop point on a display (adds the display origin). */
@@ -88,7 +98,7 @@ export function globalToImage(point: Point, display: Display, imageSize: Size): 
 
 /** Model point -> pixel of an image of `imageSize` (for marking the proposed point on the screenshot). */
 export function modelToImage(point: Point, space: CoordinateSpace, imageSize: Size, sentImageSize?: Size): Point {
-  const extent = spaceExtent(space, sentImageSize);
+  const extent = mappingExtent(space, sentImageSize);
   return { x: (point.x / extent.width) * imageSize.width, y: (point.y / extent.height) * imageSize.height };
 }
 
@@ -97,9 +107,10 @@ export function modelToImage(point: Point, space: CoordinateSpace, imageSize: Si
  * model point (whole numbers, inside the model's space). Used when a person picks a new point on the screenshot.
  */
 export function imageToModel(point: Point, space: CoordinateSpace, imageSize: Size, sentImageSize?: Size): Point {
-  const extent = spaceExtent(space, sentImageSize);
+  const extent = mappingExtent(space, sentImageSize);
+  const bound = spaceExtent(space, sentImageSize);
   return {
-    x: clamp(Math.round((point.x / imageSize.width) * extent.width), 0, extent.width),
-    y: clamp(Math.round((point.y / imageSize.height) * extent.height), 0, extent.height),
+    x: clamp(Math.round((point.x / imageSize.width) * extent.width), 0, bound.width),
+    y: clamp(Math.round((point.y / imageSize.height) * extent.height), 0, bound.height),
   };
 }

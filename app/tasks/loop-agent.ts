@@ -75,11 +75,18 @@ export class LoopTaskAgent implements TaskAgent {
       await Promise.all(pending);
       // The task desktop speaks computer_use, and the run refuses a profile of another tool: a computer_use action.
       const last = result.lastAction as ComputerAction | null;
-      // terminate is not performed on screen; record it as OSWorld's DONE / FAIL step.
+      // terminate is not performed on screen; record it as OSWorld's DONE / FAIL step, as the profile says.
+      let terminatedAs: 'DONE' | 'FAIL' | undefined;
       if (last?.action === 'terminate') {
-        await input.onStep({ stepNum: ++stepNum, action: last.status === 'success' ? 'DONE' : 'FAIL', response, screenshotPng: await screenshotPng(input.desktop).catch(() => Buffer.alloc(0)), timestamp: new Date() });
+        terminatedAs = last.status === 'success' || run.profile.terminate === 'always-done' ? 'DONE' : 'FAIL';
+        await input.onStep({ stepNum: ++stepNum, action: terminatedAs, response, screenshotPng: await screenshotPng(input.desktop).catch(() => Buffer.alloc(0)), timestamp: new Date() });
       }
-      return { status: STATUS[result.outcome], lastAction: last, ...(result.outcome === 'error' ? { error: result.message } : {}) };
+      return {
+        status: STATUS[result.outcome],
+        lastAction: last,
+        ...(terminatedAs ? { terminatedAs } : {}),
+        ...(result.outcome === 'error' ? { error: result.message } : {}),
+      };
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

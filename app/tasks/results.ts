@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { redactSettings, type RunSettings } from '../contract';
+import { profileForSettings } from '../model/profiles';
 
 export const RECORD_FILE = 'deskpilot-task.json';
 /** The agent's run record (app/runs/recorder.ts) inside a task's results folder. */
@@ -18,6 +20,33 @@ export function freshRecordDir(dir: string): string {
   let candidate = path.join(dir, TASK_RUN_RECORD);
   for (let n = 2; existsSync(candidate); n++) candidate = path.join(dir, `${TASK_RUN_RECORD}-${n}`);
   return candidate;
+}
+
+/**
+ * What produced a run's results, beside them (<out>/<action_space>/<observation>/<model>/deskpilot-settings.json):
+ * the agent preset, the whole profile the run used (prompt, sampling, image sizing, history, coordinate divisor)
+ * and the settings (never the API key). Each task's record names the agent and profile too, so results from runs
+ * with other settings in the same folder can be told apart.
+ */
+export const SETTINGS_FILE = 'deskpilot-settings.json';
+
+export interface RunDescription {
+  agent: string | null;
+  profile: ReturnType<typeof profileForSettings>;
+  settings: ReturnType<typeof redactSettings>;
+}
+
+export function describeRun(settings: RunSettings): RunDescription {
+  return { agent: settings.agent ?? null, profile: profileForSettings(settings), settings: redactSettings(settings) };
+}
+
+/** Write the run's description into the model folder of its results (replacing the one of an earlier run). */
+export async function writeRunDescription(layout: LayoutOptions, description: RunDescription): Promise<string> {
+  const dir = path.join(layout.out, safeSegment(layout.actionSpace ?? 'pyautogui'), safeSegment(layout.observation ?? 'screenshot'), safeSegment(layout.model));
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, SETTINGS_FILE);
+  await writeFile(file, JSON.stringify(description, null, 2) + '\n');
+  return file;
 }
 
 export type TaskStatus = 'scored' | 'unsupported' | 'error' | 'skipped';

@@ -38,6 +38,8 @@ export interface TaskStep {
 export interface TaskAgentResult {
   status: 'done' | 'failed' | 'max-steps' | 'stopped' | 'error';
   lastAction: ComputerAction | null;
+  /** How the agent's terminate ended the task, when it did not go by the status (the profile's `terminate`). */
+  terminatedAs?: 'DONE' | 'FAIL';
   error?: string;
 }
 
@@ -70,6 +72,8 @@ export interface RunOptions {
   parallel?: number;
   /** The model's coordinate space, for writing actions as pyautogui code in traj.jsonl. */
   space: CoordinateSpace;
+  /** Which agent preset and profile ran the tasks, written into each task's record (results.ts SETTINGS_FILE). */
+  ranWith?: { agent: string | null; profile: string };
   password?: string;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
@@ -130,7 +134,7 @@ async function openDesktop(backend: BackendOptions, log: (line: string) => void)
 /** OSWorld's last action_history entry from the agent's result. */
 export function lastActionToken(result: TaskAgentResult, lastStep: TaskStepAction | null): LastAction {
   const a = result.lastAction;
-  if (a?.action === 'terminate') return a.status === 'failure' ? 'FAIL' : 'DONE';
+  if (a?.action === 'terminate') return result.terminatedAs ?? (a.status === 'failure' ? 'FAIL' : 'DONE');
   if (a?.action === 'wait') return 'WAIT';
   if (typeof lastStep === 'string') return lastStep;
   return a || lastStep ? 'OTHER' : null;
@@ -146,7 +150,7 @@ async function runOne(task: LoadedTask, options: RunOptions): Promise<TaskOutcom
   let agentStatus: string | null = null;
   const finish = async (status: TaskRecord['status'], score: number | null, reason: string, extra: Record<string, unknown> = {}): Promise<TaskOutcome> => {
     if (status === 'scored' && score !== null) await writer.result(score);
-    await writer.record({ domain: task.domain, id: task.id, status, score, reason, agentStatus, steps, startedAt, finishedAt: new Date().toISOString(), instruction: task.task.instruction, ...extra });
+    await writer.record({ domain: task.domain, id: task.id, status, score, reason, agentStatus, steps, startedAt, finishedAt: new Date().toISOString(), instruction: task.task.instruction, ...(options.ranWith ? { ranWith: options.ranWith } : {}), ...extra });
     await writer.log(`${status}${score !== null ? ` score=${score}` : ''}: ${reason}`);
     return { domain: task.domain, id: task.id, dir, status, score, reason };
   };
