@@ -156,9 +156,15 @@ function validate(form: Form): Errors {
     profile && profile.tool !== toolOf(form.device)
       ? `${profile.id} speaks ${profile.tool}; ${toolOf(form.device) === 'mobile_use' ? 'a phone' : 'this desktop'} takes ${toolOf(form.device)} (e.g. ${defaultProfileFor(form.device)})`
       : null;
-  // As profiles.ts refuses it: zoom boxes are given on the grid, so a pixel profile cannot zoom.
-  const pixelZoom =
-    profile && form.zoom.trim() !== '0' && profile.coordinates.kind !== 'grid' ? `${profile.id} points in pixels of the screenshot; zoom needs a grid profile (0 = off)` : null;
+  // As profiles.ts refuses it: zoom boxes are given on the grid, and each zoom is answered as a tool turn.
+  const zooms = form.zoom.trim() !== '0';
+  const pixelZoom = !profile || !zooms
+    ? null
+    : profile.coordinates.kind !== 'grid'
+      ? `${profile.id} points in pixels of the screenshot; zoom needs a grid profile (0 = off)`
+      : profile.layout !== 'chat' || profile.history.strategy !== 'tool-turns'
+        ? `${profile.id} reproduces an agent that cannot zoom (0 = off)`
+        : null;
   const early: Errors = { ...(mismatch ? { profile: mismatch } : {}), ...(pixelZoom ? { zoom: pixelZoom } : {}) };
   if (result.success) return early;
   const errors: Errors = early;
