@@ -1,0 +1,161 @@
+/**
+ * Published GIMP and VLC task files, unchanged, through the CLI on a throwaway Xvfb desktop with the real GIMP and
+ * VLC: the downloads (an image made with sharp, a video made with ffmpeg) come from the offline cache, `tasks
+ * setup` opens them, `tasks evaluate` scores 0, the person does what the task asks in the running app, and `tasks
+ * evaluate` scores 1. GIMP is driven as a person drives it, through its window (the task's own postconfig exports
+ * the image with Shift+Ctrl+E); VLC through the web interface the local `vlc` stand-in enables as OSWorld's VM does.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { downloadUrls, loadFixture, seededCache, tempDir } from './helpers';
+import { killAll, openTaskDesktop, type TaskDesktop } from './task-desktop';
+
+let d: TaskDesktop;
+let work: string;
+beforeAll(async () => {
+  d = await openTaskDesktop();
+  work = await tempDir('gimp-vlc');
+});
+afterAll(async () => {
+  await d?.close();
+});
+
+/** xdotool on the task desktop; '' when a search finds nothing. (Each call has its own timeout: execFileSync blocks the test's timer.) */
+function x(...args: string[]): string {
+  try {
+    return execFileSync('xdotool', args, { env: { ...process.env, DISPLAY: d.session.display }, encoding: 'utf8', timeout: 10_000 });
+  } catch {
+    return '';
+  }
+}
+
+/** The first window whose title matches, once it is shown. */
+async function windowNamed(title: string, timeout = 90_000): Promise<string> {
+  let id = '';
+  await expect.poll(() => (id = x('search', '--onlyvisible', '--name', title).split('\n').filter(Boolean)[0] ?? ''), { timeout, interval: 500 }).not.toBe('');
+  return id;
+}
+
+/** A picture that is not its own mirror image: a red-to-blue ramp with a white block near the left edge. */
+async function lopsidedPng(width: number, height: number): Promise<Buffer> {
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      const block = x > width / 10 && x < width / 4 && y > height / 3 && y < (2 * height) / 3;
+      pixels[i] = block ? 255 : Math.round((255 * (width - 1 - x)) / (width - 1));
+      pixels[i + 1] = block ? 255 : Math.round((255 * y) / (height - 1));
+      pixels[i + 2] = block ? 255 : Math.round((255 * x) / (width - 1));
+    }
+  }
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+describe('published GIMP tasks on the local backend', { timeout: 300_000 }, () => {
+  it('72f83cdc: check_image_mirror on what GIMP exports (the postconfig\'s Shift+Ctrl+E); 0 as opened, 1 after Flip Horizontally', async () => {
+    const id = '72f83cdc-bf76-4531-9a1b-eb893a13f8aa';
+    const task = await loadFixture('gimp', id);
+    const berry = await lopsidedPng(240, 160);
+    await seededCache(d.cacheDir, [[downloadUrls(task)[0]!, berry]]);
+    await d.setup('gimp', id);
+    expect(readFileSync(path.join(d.home, 'Desktop/berry.png')).equals(berry)).toBe(true);
+    const image = await windowNamed('berry');
+
+    // Exported as opened: not a mirror image.
+    const before = await d.evaluate('gimp', id);
+    const exported = path.join(d.home, 'Desktop/berry_mirror.png');
+    expect(existsSync(exported)).toBe(true);
+    expect(before.score).toBe(0);
+
+    // The export is a by-product of evaluating: an agent's run is evaluated once, onto a Desktop without it (and
+    // a second Export As would stop at GIMP's "replace?" question).
+    rmSync(exported);
+    // The person flips the image: Image > Transform > Flip Horizontally, through the menus' mnemonics.
+    x('windowactivate', '--sync', image);
+    for (const k of ['alt+i', 't', 'h']) {
+      x('key', '--clearmodifiers', k);
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    await windowNamed('^\\*\\[berry', 20_000); // the title's * says the image changed
+    const after = await d.evaluate('gimp', id);
+    expect(after.score).toBe(1);
+    const { data, info } = await sharp(exported).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    // The white block is now near the right edge.
+    const at = (px: number, py: number) => data[(py * info.width + px) * 3 + 1];
+    expect(at(info.width - 1 - 40, 80)).toBe(255);
+    expect(at(40, 80)).not.toBe(255);
+    killAll(d.processesInHome(/gimp/));
+  });
+});
+
+/** A short test-pattern video with a tone, as the task's download. */
+function testVideo(file: string, seconds: number): Buffer {
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', String(seconds), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', file], { timeout: 60_000 });
+  return readFileSync(file);
+}
+
+const VLC_STATUS = 'http://127.0.0.1:8080/requests/status.xml';
+const vlcAuth = { authorization: `Basic ${Buffer.from(':password').toString('base64')}` };
+
+/** VLC's state through its web interface (the password the tasks' getter uses), or null while it is not up. */
+async function vlcState(query = ''): Promise<string | null> {
+  try {
+    const r = await fetch(`${VLC_STATUS}${query}`, { headers: vlcAuth, signal: AbortSignal.timeout(5000) });
+    if (!r.ok) return null;
+    return /<state>([^<]*)<\/state>/.exec(await r.text())?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function closeVlc(): void {
+  killAll(d.processesInHome(/vlc/));
+}
+
+describe('published VLC tasks on the local backend', { timeout: 240_000 }, () => {
+  it('59f21cfb: is_vlc_playing over the web interface; 0 while VLC is idle, 1 once it plays the video on the Desktop', async () => {
+    const id = '59f21cfb-0120-4326-b255-a5b827b38967';
+    const task = await loadFixture('vlc', id);
+    const video = testVideo(path.join(work, 'music-video.mp4'), 90);
+    await seededCache(d.cacheDir, [[downloadUrls(task)[0]!, video]]);
+    await d.setup('vlc', id);
+    const file = path.join(d.home, 'Desktop/Rick Astley - Never Gonna Give You Up (Official Music Video).mp4');
+    expect(readFileSync(file).equals(video)).toBe(true);
+    // The task's plain `vlc` comes up with the web interface OSWorld's VM has enabled, idle.
+    await expect.poll(() => vlcState(), { timeout: 30_000, interval: 500 }).toBe('stopped');
+
+    const before = await d.evaluate('vlc', id);
+    expect(before.score).toBe(0);
+    expect(before.getters[0]).toMatchObject({ type: 'vlc_playing_info' });
+    expect(before.getters[0]!.value).not.toBeNull();
+
+    // The person opens the video in the running VLC (here through its web interface, as a remote control would).
+    await vlcState(`?command=in_play&input=${encodeURIComponent(pathToFileURL(file).href)}`);
+    await expect.poll(() => vlcState(), { timeout: 30_000, interval: 500 }).toBe('playing');
+    expect((await d.evaluate('vlc', id)).score).toBe(1);
+    closeVlc();
+  });
+
+  it('9195653c: check_qt_max_volume reads vlcrc after the postconfig restarts VLC; 0 by default, 1 at 200', async () => {
+    const id = '9195653c-f4aa-453d-aa95-787f6ccfaae9';
+    await d.setup('vlc', id);
+    await expect.poll(() => vlcState(), { timeout: 30_000, interval: 500 }).toBe('stopped');
+    const before = await d.evaluate('vlc', id);
+    expect(before.score).toBe(0);
+
+    // The person raises "Maximum volume displayed" (Preferences > All > Interface > Main interfaces > Qt) to 200,
+    // which VLC keeps in vlcrc: written here as the preferences dialog saves it.
+    const vlcrc = path.join(d.home, '.config/vlc/vlcrc');
+    mkdirSync(path.dirname(vlcrc), { recursive: true });
+    writeFileSync(vlcrc, '[qt] # Qt interface\n\n# Maximum volume displayed (integer)\nqt-max-volume=200\n');
+    const after = await d.evaluate('vlc', id);
+    expect(after.score).toBe(1);
+    // VLC's restart (the postconfig's pkill and launch) kept the setting.
+    expect(readFileSync(vlcrc, 'utf8')).toMatch(/^qt-max-volume=200$/m);
+    closeVlc();
+  });
+});
