@@ -57,7 +57,6 @@ const NOT_HERE: Record<string, string> = {
   'getter gotoRecreationPage_and_get_html_content': 'a scripted visit of recreation.gov',
   'metric check_accessibility_tree': 'CSS selectors over the AT-SPI accessibility tree are not implemented',
   'metric compare_audios': 'audio similarity (MFCC + DTW over decoded audio) is not implemented',
-  'metric compare_videos': 'video frame hashing is not implemented',
   'metric compare_pdfs': 'a PDF metric (office documents, issue 14)',
   'metric compare_pdf_images': 'a PDF metric (office documents, issue 14)',
   'metric compare_table': 'an office-document metric (issue 14)',
@@ -102,6 +101,7 @@ const EVALUATOR_TOOLS: Record<string, string[]> = {
   // Locally the terminal's text comes from the tmux under the desktop's xterm (resources/shims/deskpilot-terminal-shell).
   vm_terminal_output: ['tmux'],
   check_python_file_by_test_suite: ['python3'],
+  compare_videos: ['ffmpeg'],
   update_browse_history: ['google-chrome'],
   chrome_open_tabs: ['google-chrome'],
   chrome_close_tabs: ['google-chrome'],
