@@ -3,7 +3,8 @@
  * VLC: the downloads (an image made with sharp, a video made with ffmpeg) come from the offline cache, `tasks
  * setup` opens them, `tasks evaluate` scores 0, the person does what the task asks in the running app, and `tasks
  * evaluate` scores 1. GIMP is driven as a person drives it, through its window (the task's own postconfig exports
- * the image with Shift+Ctrl+E); VLC through the web interface the local `vlc` stand-in enables as OSWorld's VM does.
+ * the image with Shift+Ctrl+E); VLC through the web interface the local `vlc` stand-in enables as OSWorld's VM does,
+ * and its files (vlcrc; a video the person turns with ffmpeg).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -136,6 +137,29 @@ describe('published VLC tasks on the local backend', { timeout: 240_000 }, () =>
     // The person opens the video in the running VLC (here through its web interface, as a remote control would).
     await vlcState(`?command=in_play&input=${encodeURIComponent(pathToFileURL(file).href)}`);
     await expect.poll(() => vlcState(), { timeout: 30_000, interval: 500 }).toBe('playing');
+    expect((await d.evaluate('vlc', id)).score).toBe(1);
+    closeVlc();
+  });
+
+  it('aa4b5023: compare_videos of the saved video with the gold one (a cloud_file); upside down 0, turned the right way up 1', async () => {
+    const id = 'aa4b5023-aef6-4ed9-bdc9-705f59ab9ad6';
+    const task = await loadFixture('vlc', id);
+    const gold = path.join(work, 'commercial.mp4');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-frames:v', '75', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', gold], { timeout: 60_000 });
+    const flipped = path.join(work, 'flipped.mp4');
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', gold, '-vf', 'vflip', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', flipped], { timeout: 60_000 });
+    await seededCache(d.cacheDir, [
+      [downloadUrls(task)[0]!, readFileSync(flipped)],
+      [(task.evaluator.expected as { path: string }).path, readFileSync(gold)],
+    ]);
+    await d.setup('vlc', id);
+    await expect.poll(() => vlcState(), { timeout: 30_000, interval: 500 }).not.toBeNull(); // VLC is up (the 3 s video may be over)
+    expect((await d.evaluate('vlc', id)).score).toBe(0); // nothing saved yet
+    // Saved under the right name (in the home, "where all my files are") but not turned: still 0.
+    d.sh('ffmpeg -loglevel error -y -i Desktop/flipped_1984_Apple_Macintosh_Commercial.mp4 -c copy 1984_Apple_Macintosh_Commercial.mp4');
+    expect((await d.evaluate('vlc', id)).score).toBe(0);
+    // Flipped back and saved again.
+    d.sh('ffmpeg -loglevel error -y -i Desktop/flipped_1984_Apple_Macintosh_Commercial.mp4 -vf vflip -c:v libx264 -pix_fmt yuv420p 1984_Apple_Macintosh_Commercial.mp4');
     expect((await d.evaluate('vlc', id)).score).toBe(1);
     closeVlc();
   });
