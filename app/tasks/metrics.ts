@@ -14,6 +14,7 @@ import { VLC_METRICS } from './apps/vlc';
 import { THUNDERBIRD_METRICS } from './apps/thunderbird';
 import { archiveMetrics } from './apps/archives';
 import { MISC_METRICS } from './apps/misc';
+import { AUDIO_METRICS } from './apps/audio';
 import { VIDEO_METRICS } from './apps/video';
 
 export { matchValueToRule };
@@ -304,6 +305,7 @@ export const METRICS: Record<string, Metric> = {
   ...archiveMetrics((name) => METRICS[name]),
   ...MISC_METRICS,
   ...VIDEO_METRICS,
+  ...AUDIO_METRICS,
 
   // Office documents (app/tasks/office/).
   ...OFFICE_METRICS,
