@@ -20,7 +20,7 @@ test_packages=(
   socat                                       # chrome tasks forward the DevTools port (test/tasks/chrome-tasks.test.ts)
   tmux                                        # the task desktop terminal's text for vm_terminal_output (test/tasks/os-tasks.test.ts)
   libreoffice-calc libreoffice-writer         # test/tasks/office: files LibreOffice writes, published Calc/Writer tasks end to end
-  gimp vlc ffmpeg                             # published GIMP and VLC tasks end to end (test/tasks/gimp-vlc-tasks.test.ts; ffmpeg makes their videos)
+  gimp vlc thunderbird ffmpeg                 # published GIMP, VLC, Thunderbird tasks end to end (test/tasks/gimp-vlc-tasks.test.ts); ffmpeg: media metrics
 )
 
 packages=("${runtime_packages[@]}")

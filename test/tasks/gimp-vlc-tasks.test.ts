@@ -1,6 +1,7 @@
 /**
- * Published GIMP and VLC task files, unchanged, through the CLI on a throwaway Xvfb desktop with the real GIMP and
- * VLC: the downloads (an image made with sharp, a video made with ffmpeg) come from the offline cache, `tasks
+ * Published GIMP, VLC and Thunderbird task files, unchanged, through the CLI on a throwaway Xvfb desktop with the real GIMP and
+ * VLC and Thunderbird: the downloads (an image made with sharp, a video made with ffmpeg, a profile archive made
+ * with tar) come from the offline cache, `tasks
  * setup` opens them, `tasks evaluate` scores 0, the person does what the task asks in the running app, and `tasks
  * evaluate` scores 1. GIMP is driven as a person drives it, through its window (the task's own postconfig exports
  * the image with Shift+Ctrl+E); VLC through the web interface the local `vlc` stand-in enables as OSWorld's VM does,
@@ -10,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LocalEnvironment } from '../../app/tasks/local-env';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadUrls, loadFixture, seededCache, tempDir } from './helpers';
@@ -181,5 +183,57 @@ describe('published VLC tasks on the local backend', { timeout: 240_000 }, () =>
     // VLC's restart (the postconfig's pkill and launch) kept the setting.
     expect(readFileSync(vlcrc, 'utf8')).toMatch(/^qt-max-volume=200$/m);
     closeVlc();
+  });
+});
+
+/** A Thunderbird profile as the tasks' archive holds it: .thunderbird/ with one IMAP account and Local Folders. */
+function profileArchive(): Buffer {
+  const root = path.join(work, 'tb-profile');
+  const profile = path.join(root, '.thunderbird/t5q2a5hp.default-release');
+  mkdirSync(profile, { recursive: true });
+  writeFileSync(path.join(root, '.thunderbird/profiles.ini'), '[Profile0]\nName=default-release\nIsRelative=1\nPath=t5q2a5hp.default-release\nDefault=1\n\n[General]\nStartWithLastProfile=1\nVersion=2\n');
+  const prefs = {
+    'mail.account.account1.identities': 'id1', 'mail.account.account1.server': 'server1', 'mail.account.account2.server': 'server2',
+    'mail.accountmanager.accounts': 'account1,account2', 'mail.accountmanager.defaultaccount': 'account1', 'mail.accountmanager.localfoldersserver': 'server2',
+    'mail.identity.id1.fullName': 'Anonym', 'mail.identity.id1.useremail': 'anonym-x2024@outlook.com',
+    'mail.server.server1.hostname': 'outlook.office365.com', 'mail.server.server1.name': 'anonym-x2024@outlook.com', 'mail.server.server1.type': 'imap', 'mail.server.server1.userName': 'anonym-x2024@outlook.com',
+    'mail.server.server2.hostname': 'Local Folders', 'mail.server.server2.name': 'Local Folders', 'mail.server.server2.type': 'none', 'mail.server.server2.userName': 'nobody',
+  };
+  writeFileSync(path.join(profile, 'prefs.js'), Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
+  const archive = path.join(work, 'thunderbird-profile.tar.gz');
+  execFileSync('tar', ['-czf', archive, '-C', root, '.thunderbird'], { timeout: 30_000 });
+  return readFileSync(archive);
+}
+
+const windowList = () => execFileSync('wmctrl', ['-lx'], { env: { ...process.env, DISPLAY: d.session.display }, encoding: 'utf8', timeout: 10_000 });
+
+describe('published Thunderbird tasks on the local backend', { timeout: 240_000 }, () => {
+  it('030eeff7: check_thunderbird_prefs on the prefs.js Thunderbird writes when the postconfig closes it (by class)', async () => {
+    const id = '030eeff7-b492-4218-b312-701ec99ee0cc';
+    const task = await loadFixture('thunderbird', id);
+    await seededCache(d.cacheDir, [[downloadUrls(task)[0]!, profileArchive()]]);
+    await d.setup('thunderbird', id);
+    // The unpacked profile is the one Thunderbird opens (its account's window), under the class the tasks close.
+    await windowNamed('anonym-x2024@outlook.com - Mozilla Thunderbird');
+    expect(windowList()).toMatch(/ Mail\.thunderbird +\S+ anonym-x2024@outlook\.com - Mozilla Thunderbird/);
+    const prefs = path.join(d.home, '.thunderbird/t5q2a5hp.default-release/prefs.js');
+    const running = () => d.processesInHome(/thunderbird/);
+
+    expect((await d.evaluate('thunderbird', id)).score).toBe(0);
+    await expect.poll(() => running().length, { timeout: 30_000, interval: 500 }).toBe(0); // the postconfig closed it
+    expect(readFileSync(prefs, 'utf8')).toMatch(/^\/\/ Mozilla User Preferences/); // written by Thunderbird on closing
+
+    // The person turns off "Automatically quote the original message": with Thunderbird closed, in prefs.js (as
+    // the Config Editor would), then starts Thunderbird again.
+    const edited = `${readFileSync(prefs, 'utf8')}user_pref("mail.identity.id1.auto_quote", false);\n`;
+    writeFileSync(prefs, edited);
+    await new LocalEnvironment({ display: d.session.display, home: d.home }).launch(['/usr/bin/thunderbird']);
+    await windowNamed('anonym-x2024@outlook.com - Mozilla Thunderbird');
+    await d.evaluate('thunderbird', id);
+    await expect.poll(() => running().length, { timeout: 30_000, interval: 500 }).toBe(0);
+    // Thunderbird read the setting and wrote it back (in its own order) when it closed: the file it left scores 1.
+    expect(readFileSync(prefs, 'utf8')).not.toBe(edited);
+    expect(readFileSync(prefs, 'utf8')).toMatch(/^user_pref\("mail\.identity\.id1\.auto_quote", false\);$/m);
+    expect((await d.evaluate('thunderbird', id)).score).toBe(1);
   });
 });
