@@ -20,6 +20,7 @@ test_packages=(
   socat                                       # chrome tasks forward the DevTools port (test/tasks/chrome-tasks.test.ts)
   tmux                                        # the task desktop terminal's text for vm_terminal_output (test/tasks/os-tasks.test.ts)
   libreoffice-calc libreoffice-writer libreoffice-impress  # test/tasks/office: files LibreOffice writes, published office tasks end to end
+  gimp vlc thunderbird ffmpeg                 # published GIMP, VLC, Thunderbird tasks end to end (test/tasks/gimp-vlc-tasks.test.ts); ffmpeg: media metrics
 )
 
 packages=("${runtime_packages[@]}")

@@ -56,8 +56,6 @@ const NOT_HERE: Record<string, string> = {
   'getter googledrive_file': 'needs a Google Drive account',
   'getter gotoRecreationPage_and_get_html_content': 'a scripted visit of recreation.gov',
   'metric compare_image_text': 'OCR by easyocr, whose exact readings the published task relies on (it looks for " Ls", easyocr\'s reading of `ls`): another OCR engine would not give the reference\'s score',
-  'metric compare_audios': 'audio similarity (MFCC + DTW over decoded audio) is not implemented',
-  'metric compare_videos': 'video frame hashing is not implemented',
 };
 
 /** Programs the tasks' commands start, by the name they use. */
@@ -96,6 +94,8 @@ const EVALUATOR_TOOLS: Record<string, string[]> = {
   // Locally the terminal's text comes from the tmux under the desktop's xterm (resources/shims/deskpilot-terminal-shell).
   vm_terminal_output: ['tmux'],
   check_python_file_by_test_suite: ['python3'],
+  compare_videos: ['ffmpeg'],
+  compare_audios: ['ffmpeg'],
   update_browse_history: ['google-chrome'],
   chrome_open_tabs: ['google-chrome'],
   chrome_close_tabs: ['google-chrome'],

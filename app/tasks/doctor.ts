@@ -82,6 +82,17 @@ export function runChecks(options: { home?: string } = {}): Check[] {
   tool('gio', 'libglib2.0-bin', 'some os tasks use `gio trash`', true);
   tool('unzip', 'unzip', 'tasks that unpack downloads', true);
   tool('git', 'git', 'tasks with git repositories', true);
+  if (root) {
+    // VLC will not run as root; the vlc shim (resources/shims) then runs it in a user namespace.
+    const ns = spawnSync('unshare', ['--user', '--map-user=1000', '--map-group=1000', 'true'], { stdio: 'ignore' }).status === 0;
+    checks.push({
+      name: 'vlc as root',
+      ok: ns,
+      detail: ns ? 'VLC runs in a user namespace as uid 1000 (it refuses root)' : 'VLC refuses to run as root, and no user namespace can be made here (unshare --user failed)',
+      fix: ns ? undefined : 'run the tasks as a user (sudo deskpilot tasks doctor --fix creates one), or allow user namespaces',
+      optional: true,
+    });
+  }
   checks.push(...appPackageChecks());
   return checks;
 }

@@ -11,6 +11,7 @@ import type { GetterConfig } from './schema';
 import { CHROME_GETTERS } from './apps/chrome';
 import { IMAGE_GETTERS } from './apps/images';
 import { VLC_GETTERS } from './apps/vlc';
+import { VSCODE_GETTERS } from './apps/vscode';
 import { MISC_GETTERS } from './apps/misc';
 
 import type { Getter, GetterContext } from './evaluator-types';
@@ -174,6 +175,7 @@ export const GETTERS: Record<string, Getter> = {
   ...CHROME_GETTERS,
   ...IMAGE_GETTERS,
   ...VLC_GETTERS,
+  ...VSCODE_GETTERS,
   ...MISC_GETTERS,
 
   // Office documents (app/tasks/office/).

@@ -91,6 +91,11 @@ export class LocalEnvironment implements Environment {
       PYTHONPATH: pythonPath.join(':'),
       // Keep the stand-in's folder free of __pycache__.
       PYTHONDONTWRITEBYTECODE: '1',
+      // Thunderbird as on OSWorld's VM: it opens the profile the task unpacks (profiles.ini's default; without this,
+      // Debian's Thunderbird makes a fresh profile for its installation), and its windows have the class the tasks
+      // close them by, "Mail.thunderbird" (Debian's would be "thunderbird-default").
+      MOZ_LEGACY_PROFILES: '1',
+      MOZ_APP_REMOTINGNAME: 'thunderbird',
     };
   }
 

@@ -15,6 +15,8 @@ import { THUNDERBIRD_METRICS } from './apps/thunderbird';
 import { archiveMetrics } from './apps/archives';
 import { MISC_METRICS } from './apps/misc';
 import { ACCESSIBILITY_METRICS } from './apps/accessibility';
+import { AUDIO_METRICS } from './apps/audio';
+import { VIDEO_METRICS } from './apps/video';
 
 export { matchValueToRule };
 
@@ -304,6 +306,8 @@ export const METRICS: Record<string, Metric> = {
   ...archiveMetrics((name) => METRICS[name]),
   ...MISC_METRICS,
   ...ACCESSIBILITY_METRICS,
+  ...VIDEO_METRICS,
+  ...AUDIO_METRICS,
 
   // Office documents (app/tasks/office/).
   ...OFFICE_METRICS,

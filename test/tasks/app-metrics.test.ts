@@ -349,3 +349,33 @@ describe('VLC, Thunderbird, archives and the rest', () => {
     expect(await METRICS.check_html_background_image!(html, { value: 'other.png' }, {})).toBe(0);
   });
 });
+
+describe("check_left_panel over the guest server's accessibility tree (slides.py)", () => {
+  const NS = 'xmlns:st="uri:deskat:state.at-spi.gnome.org" xmlns:cp="uri:deskat:component.at-spi.gnome.org"';
+  const tree = (splitPane: string, wrap = (inner: string) => `<root-pane name=""><panel>${inner}</panel></root-pane>`) =>
+    `<desktop-frame ${NS}><application name="soffice"><frame name="deck.pptx - LibreOffice Impress">${wrap(splitPane)}</frame></application></desktop-frame>`;
+
+  it('a visible split-pane at (0, 0) inside a panel of a root-pane: the slide pane is shown', () => {
+    expect(METRICS.check_left_panel!(tree('<split-pane st:visible="true" cp:parentcoord="(0, 0)" cp:size="(250, 900)"/>'), undefined, {})).toBe(1);
+    // Nested deeper still counts: ElementTree's iter() walks every descendant.
+    expect(METRICS.check_left_panel!(tree('<filler><split-pane st:visible="true" cp:parentcoord="(0, 0)"/></filler>'), undefined, {})).toBe(1);
+  });
+
+  it('the reference tests that `visible` is there, not its value: "false" counts, an empty or missing one does not', () => {
+    expect(METRICS.check_left_panel!(tree('<split-pane st:visible="false" cp:parentcoord="(0, 0)"/>'), undefined, {})).toBe(1);
+    expect(METRICS.check_left_panel!(tree('<split-pane st:visible="" cp:parentcoord="(0, 0)"/>'), undefined, {})).toBe(0);
+    expect(METRICS.check_left_panel!(tree('<split-pane cp:parentcoord="(0, 0)"/>'), undefined, {})).toBe(0);
+  });
+
+  it('elsewhere, or outside a panel of a root-pane, or with the attribute in no namespace: not the slide pane', () => {
+    expect(METRICS.check_left_panel!(tree('<split-pane st:visible="true" cp:parentcoord="(250, 0)"/>'), undefined, {})).toBe(0);
+    expect(METRICS.check_left_panel!(tree('<split-pane st:visible="true" cp:parentcoord="(0, 0)"/>', (inner) => `<root-pane>${inner}</root-pane>`), undefined, {})).toBe(0);
+    expect(METRICS.check_left_panel!(tree('<split-pane st:visible="true" cp:parentcoord="(0, 0)"/>', (inner) => `<panel>${inner}</panel>`), undefined, {})).toBe(0);
+    expect(METRICS.check_left_panel!(tree('<split-pane visible="true" parentcoord="(0, 0)"/>'), undefined, {})).toBe(0);
+  });
+
+  it('no tree (the getter failed) or text that is not XML raises, as ElementTree.fromstring does', () => {
+    expect(() => METRICS.check_left_panel!(null, undefined, {})).toThrow(/must be XML text, got None/);
+    expect(() => METRICS.check_left_panel!('<root-pane><panel></root-pane>', undefined, {})).toThrow(/not XML/);
+  });
+});

@@ -23,7 +23,11 @@ import * as xpath from 'xpath';
 import type { Metric } from '../evaluator-types';
 import { fuzzRatio } from '../pyvalues';
 
-/** The namespaces OSWorld's ubuntu accessibility tree uses (desktop_env/server/main.py). */
+/**
+ * The namespaces OSWorld's ubuntu accessibility tree uses (desktop_env/server/main.py), as the current
+ * general.py binds them. Older servers wrote `uri:deskat:...` URIs (slides.py check_left_panel still reads those,
+ * misc.ts); a tree with them does not match these rules, here as in the reference.
+ */
 export const UBUNTU_A11Y_NS: Record<string, string> = {
   st: 'https://accessibility.ubuntu.example.org/ns/state',
   attr: 'https://accessibility.ubuntu.example.org/ns/attributes',

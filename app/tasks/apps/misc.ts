@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DOMParser } from '@xmldom/xmldom';
 import Database from 'better-sqlite3';
 import { parseFile } from 'music-metadata';
 import { z } from 'zod';
@@ -53,6 +54,42 @@ async function localTerminalText(env: { execute(argv: string[]): Promise<{ statu
   if (!latest) return null;
   const text = await env.execute(['tmux', '-L', socket, 'capture-pane', '-p', '-J', '-S', '-', '-t', latest[1]!]);
   return text.status === 'success' ? text.output.replace(/\s+$/, '') : null;
+}
+
+// The guest server's accessibility-tree XML: elements without a namespace, attributes in AT-SPI's.
+const AT_STATE = 'uri:deskat:state.at-spi.gnome.org';
+const AT_COMPONENT = 'uri:deskat:component.at-spi.gnome.org';
+
+/** The elements below `root` (and `root` itself) with this un-namespaced tag, as ElementTree's `iter(tag)`. */
+function iterTag(root: Element, tag: string): Element[] {
+  const out: Element[] = [];
+  const walk = (el: Element) => {
+    if (!el.namespaceURI && el.localName === tag) out.push(el);
+    for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 1) walk(c as Element);
+  };
+  walk(root);
+  return out;
+}
+
+/**
+ * Impress's slide pane is shown (slides.py `check_left_panel`): a `split-pane` inside a `panel` inside a
+ * `root-pane`, at parent coordinates "(0, 0)", with any `visible` state attribute at all (the reference tests the
+ * attribute's presence, not its value). A tree that is not XML raises, as ElementTree does.
+ */
+export function leftPanelShown(tree: unknown): boolean {
+  if (typeof tree !== 'string') throw new TypeError(`check_left_panel: the accessibility tree must be XML text, got ${tree === null ? 'None' : typeof tree}`);
+  const doc = new DOMParser({
+    onError: (level, message) => {
+      if (level !== 'warning') throw new SyntaxError(`check_left_panel: the accessibility tree is not XML: ${message}`);
+    },
+  }).parseFromString(tree, 'text/xml');
+  const root = doc.documentElement as unknown as Element | null;
+  if (!root) throw new SyntaxError('check_left_panel: the accessibility tree is not XML: no root element');
+  return iterTag(root, 'root-pane').some((pane) =>
+    iterTag(pane, 'panel').some((panel) =>
+      iterTag(panel, 'split-pane').some((split) => split.getAttributeNS(AT_COMPONENT, 'parentcoord') === '(0, 0)' && !!split.getAttributeNS(AT_STATE, 'visible')),
+    ),
+  );
 }
 
 export const MISC_GETTERS: Record<string, Getter> = {
@@ -156,6 +193,7 @@ function stringListLiteral(text: string): string[] {
 }
 
 export const MISC_METRICS: Record<string, Metric> = {
+  check_left_panel: (tree) => (leftPanelShown(tree) ? 1 : 0),
   check_python_file_by_test_suite: async (_actual, testFile, options) => {
     if (!isFile(testFile)) return 0;
     return runPythonTest(path.resolve(testFile), String(options.test_function_name ?? 'test'));

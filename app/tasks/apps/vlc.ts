@@ -1,7 +1,7 @@
 /**
  * VLC as OSWorld evaluates it (desktop_env/evaluators/{getters,metrics}/vlc.py): the player's state through its HTTP
- * interface (the tasks start `vlc --extraintf http --http-password password`, port 8080), its vlcrc settings, and
- * the metrics over them. A setting missing from vlcrc counts as VLC's default, as in the reference, and, as there,
+ * interface (enabled in the VM's VLC preferences, locally by the `vlc` shim: password "password", port 8080), its
+ * vlcrc settings, and the metrics over them. A setting missing from vlcrc counts as VLC's default, as in the reference, and, as there,
  * any line containing "key=" counts, commented or not (the last one wins).
  */
 import { readFile, writeFile } from 'node:fs/promises';

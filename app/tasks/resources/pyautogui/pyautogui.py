@@ -214,6 +214,9 @@ def press(keys, presses=1, interval=0.0, logScreenshot=None, _pause=True):
 
 
 def hotkey(*args, **kwargs):
+    # pyautogui 0.9.54 also takes the keys as one list (OSWorld's GIMP tasks call hotkey(["shift", "ctrl", "e"])).
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = tuple(args[0])
     keys = [_keysym(k) for k in args]
     if keys:
         _xdotool("key", "--clearmodifiers", "+".join(keys))
