@@ -18,7 +18,7 @@
  * the instruction prompt when there is no earlier step). "Previous actions" lists the steps before those 4 as
  * "Step n: <Action line>", or "None". No `tools` are sent: the system prompt carries them.
  */
-import { pythonJson } from './python-json';
+import { nousToolsBlock } from './nous-tools';
 
 /** The tool description, with coordinate_type "relative" (the agent's default: it states a 1000x1000 screen). */
 const DESCRIPTION = [
@@ -84,19 +84,7 @@ const TOOL = {
  * non-ASCII escaped), then its "# Response format" rules.
  */
 export const OSWORLD_QWEN3VL_SYSTEM_PROMPT = [
-  '# Tools',
-  '',
-  'You may call one or more functions to assist with the user query.',
-  '',
-  'You are provided with function signatures within <tools></tools> XML tags:',
-  '<tools>',
-  pythonJson(TOOL, { asciiOnly: true }),
-  '</tools>',
-  '',
-  'For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:',
-  '<tool_call>',
-  '{"name": <function-name>, "arguments": <args-json-object>}',
-  '</tool_call>',
+  nousToolsBlock([TOOL], { asciiOnly: true }),
   '',
   '# Response format',
   '',

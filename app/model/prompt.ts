@@ -14,10 +14,11 @@
  */
 import type { Profile } from './profiles';
 import { pythonJson } from './python-json';
+import { nousToolsBlock } from './nous-tools';
 import { computerUseTool, imageZoomInTool, mobileUseTool, type FunctionTool } from './tools';
 import type { Size } from '../screen/geometry';
 
-export { pythonJson };
+export { nousToolsBlock, pythonJson };
 
 export type Part = { type: 'text'; text: string } | { type: 'image'; mime: string; base64: string };
 
@@ -59,25 +60,6 @@ export interface BuildChatRequestInput {
   turns: Turn[];
   tools: FunctionTool[];
   mode: ServerMode;
-}
-
-/** The Nous/Hermes function-calling block (reference section 5), as Qwen's template appends it to the system. */
-export function nousToolsBlock(tools: FunctionTool[]): string {
-  return [
-    '# Tools',
-    '',
-    'You may call one or more functions to assist with the user query.',
-    '',
-    'You are provided with function signatures within <tools></tools> XML tags:',
-    '<tools>',
-    ...tools.map((t) => pythonJson(t)),
-    '</tools>',
-    '',
-    'For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:',
-    '<tool_call>',
-    '{"name": <function-name>, "arguments": <args-json-object>}',
-    '</tool_call>',
-  ].join('\n');
 }
 
 /** One call as the model writes it in prompt mode (and as the chat template renders `tool_calls`). */
