@@ -7,6 +7,7 @@
  */
 import type { Command } from 'commander';
 import { diagnoseEndpoint, type EndpointReport } from '../model/check';
+import { groundingSummary } from '../model/check-report';
 import { normalizeEndpoint } from '../model/endpoint-url';
 import { profileForSettings } from '../model/profiles';
 import { UsageError } from './errors';
@@ -16,38 +17,6 @@ import { addModelOptions, settingsFromFlags, type ModelFlags } from './run-optio
 interface CheckOptions extends ModelFlags {
   json?: boolean;
   timeout: string;
-}
-
-function formatGrounding(g: EndpointReport['grounding']): string {
-  const zooms = formatZooms(g);
-  return zooms ? `${groundingVerdict(g)}; ${zooms}` : groundingVerdict(g);
-}
-
-/** How the zooms went, when zoom was offered. */
-function formatZooms(g: EndpointReport['grounding']): string {
-  if (g.zooms === undefined) return '';
-  const used = `${g.zooms} zoom${g.zooms === 1 ? '' : 's'} used`;
-  const refused = g.zoomErrors ?? [];
-  return refused.length === 0 ? used : `${used}, ${refused.length} refused (${refused.join('; ')})`;
-}
-
-function groundingVerdict(g: EndpointReport['grounding']): string {
-  const at = g.point ? `(${g.point.join(', ')})` : '';
-  const target = `grid (${g.expected.grid.join(', ')}) / pixels (${g.expected.pixels.join(', ')})`;
-  switch (g.result) {
-    case 'grid':
-    case 'absolute': {
-      const space = g.result === 'grid' ? 'the 0..1000 grid' : 'absolute pixels';
-      const verdict = g.suggestedProfile === g.profile ? `profile ${g.profile} fits` : `use --profile ${g.suggestedProfile}`;
-      return `answers in ${space}: clicked ${at} on the red square; ${verdict}`;
-    }
-    case 'missed':
-      return g.point ? `MISSED: clicked ${at}, the red square is at ${target}` : `MISSED: ${g.reason ?? 'no point given'}`;
-    case 'no-call':
-      return `no click: ${g.reason ?? 'the model did not call the tool'}`;
-    case 'skipped':
-      return `not probed: ${g.reason ?? 'unknown reason'}`;
-  }
 }
 
 function yesNo(value: boolean | null, yes: string, no: string, unknown = 'could not tell'): string {
@@ -78,7 +47,7 @@ export function formatReport(r: EndpointReport): string {
     };
     lines.push(`Reasoning    ${r.reasoning ? reasoning[r.reasoning] : 'could not tell'}`);
     lines.push(`Images       ${yesNo(r.imageAccepted, 'accepted', 'REFUSED')}`);
-    lines.push(`Grounding    ${formatGrounding(r.grounding)}`);
+    lines.push(`Grounding    ${groundingSummary(r.grounding)}`);
     lines.push(`Latency      ${r.latencyMs === null ? 'n/a' : `${r.latencyMs} ms (a one-token reply)`}`);
   }
   for (const note of r.notes) lines.push(`Note: ${note}`);

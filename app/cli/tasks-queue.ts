@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { RunSettings } from '../contract';
 import { errorMessage } from '../base/errors';
-import { isDone, safeSegment, taskDir } from '../tasks/results';
+import { describeRun, isDone, safeSegment, taskDir, writeRunDescription } from '../tasks/results';
 import { runTasks } from '../tasks/runner';
 import { loadTasks, type LoadedTask } from '../tasks/schema';
 import type { FollowTask } from '../tasks/queue/follow';
@@ -104,6 +104,8 @@ export async function runOnQueue(file: string, tasks: LoadedTask[], flags: Queue
   if (!jobs.RUN_NAME.test(run)) throw new UsageError(`--run-name "${run}": use letters, digits, ".", "_" and "-" (up to 100, starting with a letter or digit)`);
   const out = path.resolve(flags.out);
   const layout: QueueLayout = { model: settings.model, actionSpace: flags.actionSpace, observation: flags.observation };
+  // What produced the results, as a local run writes it (each worker may use its own endpoint and key; nothing else).
+  await writeRunDescription({ out, ...layout }, describeRun(settings));
   const dirOf = (t: { domain: string; id: string }) => taskDir({ out, ...layout }, t.domain, t.id);
   const spec = { run, settings: jobs.jobSettings(settings), layout, screen, attempts };
   const byKey = new Map(tasks.map((t) => [jobs.taskKey(t.domain, t.id), t]));
@@ -223,6 +225,10 @@ export function registerTasksQueue(tasks: Command): void {
     const factories = new Map<string, ReturnType<typeof agentFactory>>();
     const perProcess = flags.backend === 'local' && !flags.display;
 
+    const ranWith = (settings: RunSettings) => {
+      const description = describeRun(settings);
+      return { agent: description.agent, profile: description.profile.id };
+    };
     const runAttempt = async ({ data, out, scratch }: AttemptContext) => {
       const settings: RunSettings = { ...data.settings, ...(endpoint ? { endpoint } : {}), ...(apiKey ? { apiKey } : {}) };
       // The task file as published, at <domain>/<id>.json (the domain is its folder, as in an examples tree).
@@ -256,6 +262,7 @@ export function registerTasksQueue(tasks: Command): void {
         parallel: 1,
         space,
         password: flags.password,
+        ranWith: ranWith(settings),
         ...(runTask ? { runTask } : {}),
       });
       const outcome = summary.outcomes[0];

@@ -25,6 +25,8 @@ export const EndpointCheckInputSchema = z.object({
   apiKey: z.string().optional(),
   /** The profile chosen in the form: the grounding probe checks the model answers in its coordinate space. */
   profile: z.string().optional(),
+  /** Zooms per step from the form: the probe offers image_zoom_in_tool and answers zooms, as a run would. */
+  zoom: RunSettingsSchema.shape.zoom.optional(),
 });
 
 /** One request channel: its input schema, and (for the type system only) what the host answers. */

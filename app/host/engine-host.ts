@@ -254,6 +254,7 @@ export class EngineHost {
     model?: string;
     apiKey?: string;
     profile?: string;
+    zoom?: boolean | number | undefined;
   }): Promise<EndpointReport> {
     // A key typed in the form is meant for the endpoint typed with it; otherwise only that origin's stored key.
     const apiKey = input.apiKey || this.apiKeyFor(input.endpoint);
@@ -261,6 +262,7 @@ export class EngineHost {
       endpoint: input.endpoint,
       ...(input.model ? { model: input.model } : {}),
       ...(input.profile ? { profile: input.profile } : {}),
+      ...(input.zoom ? { zoom: input.zoom } : {}),
       ...(apiKey ? { apiKey } : {}),
       timeoutMs: 10_000,
     });

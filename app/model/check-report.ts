@@ -55,3 +55,36 @@ export interface EndpointReport {
   problems: Problem[];
   notes: string[];
 }
+
+/** The grounding probe's outcome in one line (the CLI's "Grounding" line, the UI's diagnosis). */
+export function groundingSummary(g: GroundingReport): string {
+  const zooms = formatZooms(g);
+  return zooms ? `${groundingVerdict(g)}; ${zooms}` : groundingVerdict(g);
+}
+
+/** How the zooms went, when zoom was offered. */
+function formatZooms(g: GroundingReport): string {
+  if (g.zooms === undefined) return '';
+  const used = `${g.zooms} zoom${g.zooms === 1 ? '' : 's'} used`;
+  const refused = g.zoomErrors ?? [];
+  return refused.length === 0 ? used : `${used}, ${refused.length} refused (${refused.join('; ')})`;
+}
+
+function groundingVerdict(g: GroundingReport): string {
+  const at = g.point ? `(${g.point.join(', ')})` : '';
+  const target = `grid (${g.expected.grid.join(', ')}) / pixels (${g.expected.pixels.join(', ')})`;
+  switch (g.result) {
+    case 'grid':
+    case 'absolute': {
+      const space = g.result === 'grid' ? 'the 0..1000 grid' : 'absolute pixels';
+      const verdict = g.suggestedProfile === g.profile ? `profile ${g.profile} fits` : `use --profile ${g.suggestedProfile}`;
+      return `answers in ${space}: clicked ${at} on the red square; ${verdict}`;
+    }
+    case 'missed':
+      return g.point ? `MISSED: clicked ${at}, the red square is at ${target}` : `MISSED: ${g.reason ?? 'no point given'}`;
+    case 'no-call':
+      return `no click: ${g.reason ?? 'the model did not call the tool'}`;
+    case 'skipped':
+      return `not probed: ${g.reason ?? 'unknown reason'}`;
+  }
+}

@@ -227,6 +227,10 @@ describe('tasks run --queue / tasks worker / tasks follow', { timeout: 300_000 }
     const localReport = await cli(['tasks', 'report', localOut, '--json']);
     expect(JSON.parse(report.stdout)).toEqual(JSON.parse(localReport.stdout));
     expect(JSON.parse(report.stdout).groups[0].overall.run).toBe(6);
+    // What produced the results is written beside them, as a local run writes it.
+    const description = JSON.parse(await readFile(path.join(out, GROUP, 'deskpilot-settings.json'), 'utf8')) as Record<string, unknown>;
+    expect(description).toEqual(JSON.parse(await readFile(path.join(localOut, GROUP, 'deskpilot-settings.json'), 'utf8')));
+    expect(description).toMatchObject({ agent: null, profile: { id: 'qwen3-vl' } });
 
     // The same run again: no job added, every task already has its result.
     const before = await jobCount();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BridgeResponse, CurrentRun, RunExport, RunListItem, SettingsView } from '../../app/host/bridge';
 import type { RunEvent } from '../../app/contract';
+import type { EndpointReport } from '../../app/model/check-report';
 import { EngineHost } from '../../app/host/engine-host';
 import { JsonSettingsStore, MemorySettingsStore } from '../../app/host/settings-store';
 import { startFakeVllm, textOf, type FakeVllm, type Reply } from '../../testkit/fake-vllm/server';
@@ -222,6 +223,19 @@ describe('EngineHost and the API key', () => {
   const authOf = (server: FakeVllm) => server.requests.map((r) => r.headers.authorization ?? null);
   /** No key: no header, or the placeholder the OpenAI SDK sends when it has no key (app/model/client.ts). */
   const noKey = (header: string | null) => header === null;
+
+  it('"Check endpoint" with zooms per step: the probe offers image_zoom_in_tool and the report counts the zooms', async () => {
+    const { host, model } = await setup([call({ action: 'terminate', status: 'success' })]);
+    const offersZoom = () => model.chatRequests().some((r) => JSON.stringify(r.body).includes('image_zoom_in_tool'));
+    const plain = (await host.handle('endpoint.check', { endpoint: model.url })) as { ok: true; value: EndpointReport };
+    expect(plain.value.grounding.zooms).toBeUndefined();
+    expect(offersZoom()).toBe(false);
+    const zoomed = (await host.handle('endpoint.check', { endpoint: model.url, zoom: 2 })) as { ok: true; value: EndpointReport };
+    expect(zoomed.value.grounding).toMatchObject({ profile: 'qwen3-vl:zoom=2', zooms: 0 });
+    expect(offersZoom()).toBe(true);
+    const bad = await host.handle('endpoint.check', { endpoint: model.url, zoom: 0 });
+    expect(bad).toMatchObject({ ok: false });
+  });
 
   it('sends a key only to the origin it was entered for: endpoint check, model list and runs', async () => {
     const own = await startFakeVllm({ servedModel: 'stand-in', toolParser: true, apiKey: 'sk-own', script: [call({ action: 'terminate', status: 'success' })] });

@@ -86,6 +86,7 @@ describe('settings in the browser UI', () => {
     expect(text).toContain('stand-in');
     expect(text).toContain('parsed by the server');
     expect(text).toContain(`${model.url}`); // the base URL with /v1 found by the check
+    expect(text).toContain('Grounding'); // the probe's verdict, worded as `deskpilot check` words it
 
     // A server that is not there: the problem and its fix are shown.
     await page.getByLabel('Endpoint', { exact: true }).fill('http://127.0.0.1:9/v1');

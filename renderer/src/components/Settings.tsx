@@ -18,7 +18,7 @@ import {
   type DenyRule,
   type DeviceList,
 } from '../../../app/contract';
-import type { EndpointReport } from '../../../app/model/check-report';
+import { groundingSummary, type EndpointReport } from '../../../app/model/check-report';
 import type { Display } from '../../../app/screen/geometry';
 import { PROFILES } from '../../../app/model/profiles';
 import { DEFAULT_DENY_RULES } from '../../../app/policy/default-deny-rules';
@@ -248,6 +248,7 @@ function Diagnosis({ report }: { report: EndpointReport }) {
         {fact('Reasoning', report.reasoning ?? 'unknown')}
         {fact('Images accepted', yesNo(report.imageAccepted))}
         {fact('Latency', report.latencyMs === null ? '-' : `${report.latencyMs} ms`)}
+        {fact('Grounding', groundingSummary(report.grounding))}
       </dl>
       {report.notes.map((n) => (
         <p key={n} className="hint">
@@ -364,6 +365,7 @@ export function Settings() {
       ...(form.model.trim() ? { model: form.model.trim() } : {}),
       ...(form.apiKey ? { apiKey: form.apiKey } : {}),
       ...(form.profile.trim() ? { profile: form.profile.trim() } : {}),
+      ...(/^\d+$/.test(form.zoom.trim()) && Number(form.zoom) > 0 ? { zoom: Number(form.zoom) } : {}),
     });
     setChecking(false);
     if (answer.ok) setReport(answer.value);
