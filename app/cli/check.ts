@@ -89,6 +89,7 @@ export function registerCheck(program: Command): void {
         apiKey: settings.apiKey,
         profile: settings.profile,
         zoom: settings.zoom,
+        ...(settings.agent ? { agent: settings.agent } : {}),
         timeoutMs,
       });
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

@@ -139,7 +139,7 @@ export async function diagnoseEndpoint(o: DiagnoseOptions): Promise<EndpointRepo
     reasoningFields: [],
     imageAccepted: null,
     latencyMs: null,
-    grounding: skippedGrounding(o.profile ?? DEFAULT_PROFILE_ID, 'the server was not probed that far'),
+    grounding: skippedGrounding(o.agent ?? o.profile ?? DEFAULT_PROFILE_ID, 'the server was not probed that far'),
     problems: [],
     notes: [],
   };

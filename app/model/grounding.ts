@@ -11,7 +11,7 @@ import type { EndpointReport, GroundingReport } from './check-report';
 import { ModelClient, type RawMessage } from './client';
 import { boundedSignal } from './endpoint-url';
 import { parseReply, type ParsedReply } from './parse';
-import { DEFAULT_PROFILE_ID, getProfile, profileForSettings, type Profile } from './profiles';
+import { DEFAULT_PROFILE_ID, getProfile, profileForSettings, type AgentPreset, type Profile } from './profiles';
 import { toolsForProfile, type Part, type Turn } from './prompt';
 import type { ZoomInArgs } from '../base/actions';
 import type { RawImage } from '../screen/prepare';
@@ -32,6 +32,8 @@ export interface GroundingOptions {
   profile?: string;
   /** Offer image_zoom_in_tool too, as a run with `zoom` does (true, or the zooms allowed). */
   zoom?: boolean | number;
+  /** A published agent preset (`--agent`): it decides the profile, as in a run. */
+  agent?: AgentPreset;
   /** Bound for each of the probe's requests. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -142,11 +144,11 @@ export async function probeGrounding(
   report: EndpointReport,
   o: GroundingOptions,
 ): Promise<GroundingReport> {
-  const spec = o.profile ?? DEFAULT_PROFILE_ID;
+  const spec = o.agent ?? o.profile ?? DEFAULT_PROFILE_ID;
   if (model === undefined) return skippedGrounding(spec, 'no model name is known');
   let profile: Profile;
   try {
-    profile = profileForSettings({ profile: spec, zoom: o.zoom });
+    profile = profileForSettings({ profile: o.profile ?? DEFAULT_PROFILE_ID, zoom: o.zoom, ...(o.agent ? { agent: o.agent } : {}) });
   } catch (error) {
     return skippedGrounding(spec, (error as Error).message);
   }

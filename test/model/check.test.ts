@@ -201,6 +201,31 @@ describe('check --zoom: the grounding probe lets the model zoom', () => {
   });
 });
 
+describe('check --agent osworld-qwen3vl: the probe speaks the preset', () => {
+  it('sends the agent\'s system prompt and no tools, and maps its answer through the 1000-point grid the prompt states', async () => {
+    const grounding: any[] = [];
+    const server = await fake({
+      toolParser: true,
+      maxModelLen: 65536,
+      script: async (body, ctx): Promise<Reply> => {
+        if (ctx.toolsOffered.includes('report_number')) return { toolCalls: [{ name: 'report_number', arguments: { value: 7 } }] };
+        if (!ctx.toolsOffered.includes('computer_use')) return { content: 'Red.' };
+        grounding.push(body);
+        const [image] = await decodeImages(body);
+        const found = await findColour(image!.data, { r: 230, g: 20, b: 20 });
+        const point = [Math.round((found.x / found.width) * 1000), Math.round((found.y / found.height) * 1000)];
+        // The reply format the agent's prompt asks for: an Action line, then one tool call in the text.
+        return { content: `Action: Click the red square.\n<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [${point.join(', ')}]}}\n</tool_call>` };
+      },
+    });
+    const report = await diagnoseEndpoint({ endpoint: server.url, model: MODEL, agent: 'osworld-qwen3vl' });
+    expect(report.grounding).toMatchObject({ result: 'grid', profile: 'osworld-qwen3vl' });
+    expect(grounding).toHaveLength(1);
+    expect(grounding[0].tools).toBeUndefined();
+    expect(JSON.stringify(grounding[0].messages[0])).toContain('# Response format');
+  });
+});
+
 describe('normalizeEndpoint', () => {
   it('strips the tails people paste and knows whether /v1 is there', () => {
     expect(normalizeEndpoint('http://h:8000')).toEqual({ base: 'http://h:8000', hasVersion: false });

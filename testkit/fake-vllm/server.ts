@@ -172,7 +172,13 @@ function toolsOffered(body: any): string[] {
     return body.tools.map((t: any) => String(t?.function?.name ?? ''));
   }
   const system = (Array.isArray(body?.messages) ? body.messages : []).find((m: any) => m?.role === 'system');
-  const text = typeof system?.content === 'string' ? system.content : '';
+  // A string, or (OSWorld's Qwen3-VL agent) a list of text parts.
+  const text =
+    typeof system?.content === 'string'
+      ? system.content
+      : Array.isArray(system?.content)
+        ? system.content.map((p: any) => (p?.type === 'text' ? String(p.text ?? '') : '')).join('')
+        : '';
   const block = /<tools>\n([\s\S]*?)\n<\/tools>/.exec(text);
   if (!block) return [];
   return block[1]!
