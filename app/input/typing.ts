@@ -338,9 +338,10 @@ export async function typeText(text: string, keyboard: TypingKeyboard, options: 
         const offer = await abortable(owner.offer(chunk), signal, typed);
         // The offer took the selections anew (the change of owner is how Chromium tells texts apart). Let the target
         // handle that change before it is asked to paste: the ping is answered after the events queued before it,
-        // the owner change among them. Without this wait a 3840x2160 Chromium lost the first line of a text now
-        // and then (collected, never inserted: 1 in 6 runs of the corpus test on an otherwise idle machine); with
-        // it, 8 of 8. Costs a round trip per chunk; windows that take no pings (xterm) answer "unsupported" at once.
+        // the owner change among them. Without this wait a 3840x2160 Chromium now and then lost the first line of
+        // a text (collected, never inserted: 1 of 23 runs of the corpus test on an idle machine, and in two CI
+        // runs); with it none in 8 - too few to prove the cause, but the wait is a round trip per chunk. Windows
+        // that take no pings (xterm) answer "unsupported" at once.
         if (offer.held) await abortable(offer.waitCaughtUp(CATCH_UP_TIMEOUT_MS, signal), signal, typed);
         let collected = false;
         const waitMs = options.pasteTimeoutMs ?? (keystrokesExact(chunk) ? timeoutMs : LOSSY_PASTE_TIMEOUT_MS);

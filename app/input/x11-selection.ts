@@ -25,8 +25,8 @@
  * one that pasted it. Chromium does when the owner changes before it has finished the paste (typing.ts waits for
  * it to go quiet first), or when its own 1 s request timeout (ui/base/x/selection_requestor.cc) passed before the
  * answer came: it then deletes the property unread, as ICCCM asks of a requestor that gets a SelectionNotify it no
- * longer waits for, and that deletion is exactly what a collection looks like. (A lost first line seen on a
- * 3840x2160 Chromium went away once typing.ts let the target handle each change of owner before pasting.)
+ * longer waits for, and that deletion is exactly what a collection looks like. (A first line lost now and then on a
+ * 3840x2160 Chromium was not seen again once typing.ts let the target handle each change of owner before pasting.)
  * The connection is a plain socket (shm: false; the x11 package's default is an fd-passing IPC pipe, not needed
  * here) and stays open for the process (openPasteOwner): opened and closed per action next to libnut's Xlib
  * connection, that one was seen to fail (Xlib "fatal IO error", which ends the process).
