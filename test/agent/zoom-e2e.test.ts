@@ -157,12 +157,22 @@ async function expectZoomedAndClicked(desktop: FixtureDesktop, screen: { width: 
   const back = { x: region.x + (inCrop.x / crop.width) * region.width, y: region.y + (inCrop.y / crop.height) * region.height };
   expect(Math.abs(back.x - inShot.x)).toBeLessThanOrEqual(0.5);
   expect(Math.abs(back.y - inShot.y)).toBeLessThanOrEqual(0.5);
-  // ... and the rest of it looks like that region of the screenshot, scaled to the crop's size.
+  // ... and the rest of it looks like that region of the screenshot at the crop's scale. The region's edges fall
+  // between pixels: the whole pixels around it are scaled and the region's own part cut out, so a sharp edge is
+  // compared where it is, not up to a screen pixel (several crop pixels) off.
   const cropPixels = await sharp(o.seen.crop!).removeAlpha().raw().toBuffer();
+  const whole = { left: Math.floor(region.x), top: Math.floor(region.y), right: Math.ceil(region.x + region.width), bottom: Math.ceil(region.y + region.height) };
+  const scale = { x: crop.width / region.width, y: crop.height / region.height };
+  const scaled = { width: Math.round((whole.right - whole.left) * scale.x), height: Math.round((whole.bottom - whole.top) * scale.y) };
+  const offset = {
+    left: Math.min(scaled.width - crop.width, Math.round((region.x - whole.left) * scale.x)),
+    top: Math.min(scaled.height - crop.height, Math.round((region.y - whole.top) * scale.y)),
+  };
   const shotPixels = await sharp(o.shot)
     .removeAlpha()
-    .extract({ left: Math.floor(region.x), top: Math.floor(region.y), width: Math.ceil(region.x + region.width) - Math.floor(region.x), height: Math.ceil(region.y + region.height) - Math.floor(region.y) })
-    .resize(crop.width, crop.height, { fit: 'fill' })
+    .extract({ left: whole.left, top: whole.top, width: whole.right - whole.left, height: whole.bottom - whole.top })
+    .resize(scaled.width, scaled.height, { fit: 'fill' })
+    .extract({ left: offset.left, top: offset.top, width: crop.width, height: crop.height })
     .raw()
     .toBuffer();
   let difference = 0;
