@@ -117,13 +117,17 @@ function leadingText(node: XmlNode): string {
   return text;
 }
 
-function parseTree(xml: string): XmlNode {
+/**
+ * The guest's accessibility-tree XML, parsed strictly as lxml and ElementTree parse it (what is not well-formed is
+ * refused); `fail` words the error for its metric. Shared by check_accessibility_tree and check_left_panel (misc.ts).
+ */
+export function parseAccessibilityTree(xml: string, fail: (problem: string) => Error): XmlElement {
   const doc = new DOMParser({
     onError: (level, message) => {
-      if (level !== 'warning') throw new A11yRuleError(`the accessibility tree is not well-formed XML: ${message}`);
+      if (level !== 'warning') throw fail(message);
     },
   }).parseFromString(xml, 'text/xml');
-  if (!doc.documentElement) throw new A11yRuleError('the accessibility tree has no root element');
+  if (!doc.documentElement) throw fail('no root element');
   return doc.documentElement;
 }
 
@@ -148,7 +152,7 @@ export function scoreAccessibilityTree(result: unknown, rules: unknown, explain:
   try {
     if (typeof result !== 'string') throw new A11yRuleError('no accessibility tree');
     if (!Array.isArray(rules)) throw new A11yRuleError('rules must be a list');
-    const root = parseTree(result);
+    const root = parseAccessibilityTree(result, (problem) => new A11yRuleError(`the accessibility tree is not well-formed XML: ${problem}`));
     let total = 1;
     for (const raw of rules) {
       if (!raw || typeof raw !== 'object') throw new A11yRuleError('each rule must be an object');

@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DOMParser } from '@xmldom/xmldom';
 import Database from 'better-sqlite3';
 import { parseFile } from 'music-metadata';
 import { z } from 'zod';
@@ -17,6 +16,7 @@ import { GuestEnvironment } from '../guest-env';
 import type { Metric } from '../evaluator-types';
 import { pyEquals, readText } from '../pyvalues';
 import { matchValueToRule } from '../rules';
+import { parseAccessibilityTree } from './accessibility';
 import { destPath, dict, isFile, list, str } from './util';
 
 /** Getters that read what only the guest server can give; on the local backend they make the task unsupported. */
@@ -78,13 +78,7 @@ function iterTag(root: Element, tag: string): Element[] {
  */
 export function leftPanelShown(tree: unknown): boolean {
   if (typeof tree !== 'string') throw new TypeError(`check_left_panel: the accessibility tree must be XML text, got ${tree === null ? 'None' : typeof tree}`);
-  const doc = new DOMParser({
-    onError: (level, message) => {
-      if (level !== 'warning') throw new SyntaxError(`check_left_panel: the accessibility tree is not XML: ${message}`);
-    },
-  }).parseFromString(tree, 'text/xml');
-  const root = doc.documentElement as unknown as Element | null;
-  if (!root) throw new SyntaxError('check_left_panel: the accessibility tree is not XML: no root element');
+  const root = parseAccessibilityTree(tree, (problem) => new SyntaxError(`check_left_panel: the accessibility tree is not XML: ${problem}`)) as unknown as Element;
   return iterTag(root, 'root-pane').some((pane) =>
     iterTag(pane, 'panel').some((panel) =>
       iterTag(panel, 'split-pane').some((split) => split.getAttributeNS(AT_COMPONENT, 'parentcoord') === '(0, 0)' && !!split.getAttributeNS(AT_STATE, 'visible')),

@@ -20,7 +20,7 @@ import {
 } from '../../../app/contract';
 import { groundingSummary, type EndpointReport } from '../../../app/model/check-report';
 import type { Display } from '../../../app/screen/geometry';
-import { PROFILES } from '../../../app/model/profiles';
+import { PROFILES, profileForSettings } from '../../../app/model/profiles';
 import { DEFAULT_DENY_RULES } from '../../../app/policy/default-deny-rules';
 import { useRequest } from '../useDeskpilot';
 
@@ -156,15 +156,15 @@ function validate(form: Form): Errors {
     profile && profile.tool !== toolOf(form.device)
       ? `${profile.id} speaks ${profile.tool}; ${toolOf(form.device) === 'mobile_use' ? 'a phone' : 'this desktop'} takes ${toolOf(form.device)} (e.g. ${defaultProfileFor(form.device)})`
       : null;
-  // As profiles.ts refuses it: zoom boxes are given on the grid, and each zoom is answered as a tool turn.
-  const zooms = form.zoom.trim() !== '0';
-  const pixelZoom = !profile || !zooms
-    ? null
-    : profile.coordinates.kind !== 'grid'
-      ? `${profile.id} points in pixels of the screenshot; zoom needs a grid profile (0 = off)`
-      : profile.layout !== 'chat' || profile.history.strategy !== 'tool-turns'
-        ? `${profile.id} reproduces an agent that cannot zoom (0 = off)`
-        : null;
+  // The run's own rule (profiles.ts profileForSettings): which profiles can zoom is said there, once.
+  let pixelZoom: string | null = null;
+  if (profile && form.zoom.trim() !== '0' && typeof values.zoom === 'number') {
+    try {
+      profileForSettings({ profile: profile.id, zoom: values.zoom });
+    } catch (error) {
+      pixelZoom = `${(error as Error).message} (0 = off)`;
+    }
+  }
   const early: Errors = { ...(mismatch ? { profile: mismatch } : {}), ...(pixelZoom ? { zoom: pixelZoom } : {}) };
   if (result.success) return early;
   const errors: Errors = early;
